@@ -1,0 +1,3 @@
+module github.com/ppfkit/ppf
+
+go 1.26
