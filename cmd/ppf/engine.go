@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ppfkit/ppf/native"
+	"github.com/ppfkit/ppf/native/tokenizer"
+	"github.com/ppfkit/ppf/ppfnb"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("generate", "--model M [--prompt S] [--steps N] [--temperature T]", stderr)
+	model := fs.String("model", "stories260K", "model name or path")
+	tok := fs.String("tokenizer", "", "tokenizer file (default: the one beside the model)")
+	var opt ppfnb.GenerateOptions
+	fs.StringVar(&opt.Prompt, "prompt", "", "text to start from (after BOS)")
+	fs.IntVar(&opt.Steps, "steps", 256, "forward passes, prompt included, as in llama2.c (0: the model's context)")
+	fs.Float64Var(&opt.Temperature, "temperature", 0, "sampling temperature; 0 is greedy")
+	fs.Float64Var(&opt.TopP, "top-p", 0.9, "nucleus sampling threshold when temperature > 0 (1 disables it)")
+	fs.Uint64Var(&opt.Seed, "seed", 1, "random seed for sampling")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	lm, err := ppfnb.Load(*model, *tok)
+	if err != nil {
+		return err
+	}
+	_, err = lm.Generate(ctx, opt, func(p string) { io.WriteString(stdout, p) })
+	// Only the generated text goes to stdout, byte for byte; a terminal also
+	// gets a final newline so that the prompt starts on its own line.
+	if isTerminal(stdout) {
+		fmt.Fprintln(stdout)
+	}
+	return err
+}
+
+func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", "--model M --data FILE [--seqlen L] [--max-tokens N] [--json]", stderr)
+	model := fs.String("model", "stories260K", "model name or path")
+	tok := fs.String("tokenizer", "", "tokenizer file (default: the one beside the model)")
+	data := fs.String("data", "tinystories/TinyStories-valid-excerpt.txt", "text file, a path or relative to $PPF_DATA")
+	seqLen := fs.Int("seqlen", 0, "window length in tokens (default: the model's context)")
+	maxTokens := fs.Int("max-tokens", 0, "evaluate only the first N tokens of the text (0: all)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	lm, err := ppfnb.Load(*model, *tok)
+	if err != nil {
+		return err
+	}
+	bar := newProgress(stderr, "perplexity")
+	res, err := lm.Evaluate(ctx, *data, native.EvalOptions{SeqLen: *seqLen, MaxTokens: *maxTokens, Progress: bar})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "perplexity %.4f (nll %.4f) on %s\n  %d predicted tokens in %d windows of %d tokens; %s; %.2fs\n",
+		res.Perplexity, res.NLL, res.Data, res.Tokens, res.Windows, res.SeqLen, res.Text, res.Seconds)
+	return nil
+}
+
+func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("tokenize", "--tokenizer T [--no-bos] TEXT", stderr)
+	path := fs.String("tokenizer", "", "tokenizer file, or a model name/path whose tokenizer to use")
+	noBOS := fs.Bool("no-bos", false, "do not prepend BOS")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *path == "" {
+		fs.Usage()
+		return fmt.Errorf("--tokenizer is required")
+	}
+	tokPath := *path
+	if st, err := os.Stat(tokPath); err != nil || st.IsDir() {
+		// not a tokenizer file: take the tokenizer of the model it names
+		_, found, err := native.ResolveModel(tokPath)
+		if err != nil {
+			return fmt.Errorf("--tokenizer %q is not a tokenizer file: %w", tokPath, err)
+		}
+		if found == "" {
+			return fmt.Errorf("--tokenizer %q: no tokenizer file beside that model", tokPath)
+		}
+		tokPath = found
+	}
+	t, err := tokenizer.Load(tokPath)
+	if err != nil {
+		return err
+	}
+	ids := t.Encode(strings.Join(fs.Args(), " "), !*noBOS)
+	if ids == nil {
+		ids = []int{}
+	}
+	return json.NewEncoder(stdout).Encode(ids)
+}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("demo", "[--model M]", stderr)
+	model := fs.String("model", "stories260K", "model name or path")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	lm, err := ppfnb.Load(*model, "")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "model %s: %v\n\ngreedy generation, 200 steps from BOS:\n\n", lm.Path, lm.Model)
+	if _, err := lm.Generate(ctx, ppfnb.GenerateOptions{Steps: 200}, func(p string) { io.WriteString(stdout, p) }); err != nil {
+		return err
+	}
+	const data = "tinystories/TinyStories-valid-excerpt.txt"
+	res, err := lm.Evaluate(ctx, data, native.EvalOptions{SeqLen: min(256, lm.Model.SeqLen), Progress: newProgress(stderr, "perplexity")})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n\nperplexity %.4f (nll %.4f) on %s\n  %d predicted tokens in %d windows of %d tokens; %s; %.2fs\n",
+		res.Perplexity, res.NLL, res.Data, res.Tokens, res.Windows, res.SeqLen, res.Text, res.Seconds)
+	return nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newProgress returns a progress callback drawing a bar on w when w is a
+// terminal, and nil (no progress output) otherwise.
+func newProgress(w io.Writer, what string) func(done, total int) {
+	if !isTerminal(w) {
+		return nil
+	}
+	var bar *progressbar.ProgressBar
+	return func(done, total int) {
+		if bar == nil {
+			bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
+				progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
+		}
+		bar.Set(done)
+	}
+}

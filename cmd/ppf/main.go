@@ -1,0 +1,101 @@
+// Command ppf is the PPF command line: generate text, measure perplexity
+// and tokenize with Llama-family checkpoints. Run it with no arguments for
+// a demonstration on stories260K; `ppf help` lists the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `ppf: the Predictive Pruning Framework for Llama-family models
+
+Usage:
+  ppf                      demo: generate and evaluate with stories260K
+  ppf generate [flags]     generate text
+  ppf eval [flags]         measure perplexity on a text file
+  ppf tokenize [flags] TEXT
+                           print token ids as a JSON array
+
+Run "ppf COMMAND -h" for a command's flags. Models are found by name in
+$PPF_MODELS (default ../shared/models) and text in $PPF_DATA (default
+../shared/data).
+`
+
+type command struct {
+	run func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+var commands = map[string]command{
+	"generate": {runGenerate},
+	"eval":     {runEval},
+	"tokenize": {runTokenize},
+	"demo":     {runDemo},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	name := "demo"
+	if len(args) > 0 {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" || name == "-h" || name == "--help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "ppf: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	err := cmd.run(ctx, args, stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "ppf: interrupted")
+		return 130
+	default:
+		fmt.Fprintf(stderr, "ppf %s: %v\n", name, err)
+		return 1
+	}
+}
+
+// errUsage marks errors already reported by the flag package.
+var errUsage = errors.New("usage")
+
+func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("ppf "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: ppf %s %s\n\nFlags:\n", name, synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	return nil
+}

@@ -1,0 +1,12 @@
+// Package native is the PPF engine: it loads Llama-family checkpoints
+// (llama2.c and Hugging Face safetensors), runs them on all CPU cores,
+// generates text and measures perplexity. Pruning edits a Model's plain
+// weight slices; the forward pass adapts to each layer's own head count and
+// MLP width.
+//
+// The forward pass (State.Forward) reads top to bottom in the order of
+// llama2.c's run.c: embedding, then per layer RMSNorm, q/k/v projections,
+// RoPE, causal grouped-query attention, output projection, residual,
+// RMSNorm, SwiGLU MLP, residual; then the final RMSNorm and the classifier.
+// All matrix products go through MatMul.
+package native

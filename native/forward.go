@@ -1,0 +1,181 @@
+package native
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+)
+
+// State is the run state of one sequence: activation buffers sized once for
+// up to MaxTokens tokens per Forward call, and the key/value cache. The
+// forward pass allocates nothing.
+type State struct {
+	m          *Model
+	MaxTokens  int // tokens one Forward call may take
+	MaxContext int // positions the key/value cache holds
+	Workers    int // goroutines one Forward call may use; NewState sets all cores
+
+	x      []float32   // (T, Dim) residual stream
+	xb     []float32   // (T, Dim) normalised input of a block
+	xb2    []float32   // (T, Dim) output of a block before the residual add
+	q      []float32   // (T, maxHeads*HeadDim)
+	attOut []float32   // (T, maxHeads*HeadDim) attention-weighted values
+	scores []float32   // (maxHeads, MaxContext) attention scores of one query per head
+	hb     []float32   // (T, maxHidden) SwiGLU gate
+	hb2    []float32   // (T, maxHidden) SwiGLU up
+	logits []float32   // (T, VocabSize)
+	keys   [][]float32 // (layer)(MaxContext, NumKVHeads*HeadDim) key cache
+	values [][]float32 // (layer)(MaxContext, NumKVHeads*HeadDim) value cache
+	cos    []float32   // (MaxContext, HeadDim/2) RoPE rotation tables
+	sin    []float32   // (MaxContext, HeadDim/2)
+}
+
+// NewState allocates the run state for m, for Forward calls of at most
+// maxTokens tokens (1 is enough for decoding; a perplexity window needs its
+// whole length) over a context of maxContext positions. maxContext 0 means
+// the model's SeqLen, which for long-context models makes a large cache:
+// ask for what you need.
+func NewState(m *Model, maxTokens, maxContext int) *State {
+	c := m.Config
+	if maxContext <= 0 || maxContext > c.SeqLen {
+		maxContext = c.SeqLen
+	}
+	maxTokens = max(1, min(maxTokens, maxContext))
+	maxHeads, maxHidden := 0, 0
+	for _, l := range m.Layers {
+		maxHeads, maxHidden = max(maxHeads, l.NumHeads), max(maxHidden, l.HiddenDim)
+	}
+	T := maxTokens
+	s := &State{
+		m: m, MaxTokens: T, MaxContext: maxContext, Workers: runtime.GOMAXPROCS(0),
+		x: make([]float32, T*c.Dim), xb: make([]float32, T*c.Dim), xb2: make([]float32, T*c.Dim),
+		q: make([]float32, T*maxHeads*c.HeadDim), attOut: make([]float32, T*maxHeads*c.HeadDim),
+		scores: make([]float32, maxHeads*maxContext),
+		hb:     make([]float32, T*maxHidden), hb2: make([]float32, T*maxHidden),
+		logits: make([]float32, T*c.VocabSize),
+		keys:   make([][]float32, len(m.Layers)), values: make([][]float32, len(m.Layers)),
+	}
+	for i, l := range m.Layers {
+		s.keys[i] = make([]float32, maxContext*l.NumKVHeads*c.HeadDim)
+		s.values[i] = make([]float32, maxContext*l.NumKVHeads*c.HeadDim)
+	}
+	s.cos, s.sin = ropeTables(c, maxContext)
+	return s
+}
+
+// Forward runs tokens, which sit at positions [pos, pos+len(tokens)) of the
+// sequence, through the model. Keys and values of earlier positions must be
+// in the cache from previous calls. It returns the logits, (len(tokens),
+// VocabSize), valid until the next call. ctx is checked between layers.
+func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, error) {
+	m, c := s.m, s.m.Config
+	T, D, hd := len(tokens), c.Dim, c.HeadDim
+	if T == 0 || T > s.MaxTokens {
+		return nil, fmt.Errorf("forward: %d tokens, this state takes 1 to %d per call", T, s.MaxTokens)
+	}
+	if pos < 0 || pos+T > s.MaxContext {
+		return nil, fmt.Errorf("forward: positions %d..%d exceed this state's context of %d tokens", pos, pos+T-1, s.MaxContext)
+	}
+
+	// token embeddings
+	for t, tok := range tokens {
+		if tok < 0 || tok >= c.VocabSize {
+			return nil, fmt.Errorf("forward: token id %d outside the vocabulary of %d; does the tokenizer belong to this model?", tok, c.VocabSize)
+		}
+		copy(s.x[t*D:(t+1)*D], m.Embedding[tok*D:(tok+1)*D])
+	}
+
+	for li := range m.Layers {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		l := &m.Layers[li]
+
+		if l.NumHeads > 0 {
+			qDim, kvDim := l.NumHeads*hd, l.NumKVHeads*hd
+			// attention rmsnorm
+			rmsNorm(s.xb[:T*D], s.x[:T*D], l.AttnNorm, c.NormEps, D)
+
+			// qkv projections; keys and values go straight into the cache
+			kc := s.keys[li][pos*kvDim : (pos+T)*kvDim]
+			vc := s.values[li][pos*kvDim : (pos+T)*kvDim]
+			q := s.q[:T*qDim]
+			matmul(s.Workers, q, s.xb, l.Wq, T, D, qDim)
+			matmul(s.Workers, kc, s.xb, l.Wk, T, D, kvDim)
+			matmul(s.Workers, vc, s.xb, l.Wv, T, D, kvDim)
+
+			// RoPE on queries and keys
+			for t := 0; t < T; t++ {
+				p := pos + t
+				cos, sin := s.cos[p*hd/2:(p+1)*hd/2], s.sin[p*hd/2:(p+1)*hd/2]
+				rope(q[t*qDim:(t+1)*qDim], cos, sin, hd)
+				rope(kc[t*kvDim:(t+1)*kvDim], cos, sin, hd)
+			}
+
+			// causal grouped-query attention, heads in parallel
+			s.attention(li, l, T, pos)
+
+			// output projection back into the residual stream
+			matmul(s.Workers, s.xb2[:T*D], s.attOut[:T*qDim], l.Wo, T, qDim, D)
+			addResidual(s.x[:T*D], s.xb2[:T*D], l.AttnBias, D)
+		} else if l.AttnBias != nil {
+			// all heads pruned: the compensation bias stands in for them
+			addResidual(s.x[:T*D], nil, l.AttnBias, D)
+		}
+
+		if l.HiddenDim > 0 {
+			H := l.HiddenDim
+			// mlp rmsnorm
+			rmsNorm(s.xb[:T*D], s.x[:T*D], l.MLPNorm, c.NormEps, D)
+
+			// SwiGLU: down(silu(gate x) * up x)
+			matmul(s.Workers, s.hb[:T*H], s.xb, l.Gate, T, D, H)
+			matmul(s.Workers, s.hb2[:T*H], s.xb, l.Up, T, D, H)
+			swiGLU(s.hb[:T*H], s.hb2[:T*H])
+			matmul(s.Workers, s.xb2[:T*D], s.hb[:T*H], l.Down, T, H, D)
+			addResidual(s.x[:T*D], s.xb2[:T*D], l.MLPBias, D)
+		} else if l.MLPBias != nil {
+			addResidual(s.x[:T*D], nil, l.MLPBias, D)
+		}
+	}
+
+	// final rmsnorm and classifier
+	rmsNorm(s.x[:T*D], s.x[:T*D], m.FinalNorm, c.NormEps, D)
+	logits := s.logits[:T*c.VocabSize]
+	matmul(s.Workers, logits, s.x, m.Output, T, D, c.VocabSize)
+	return logits, nil
+}
+
+// attention computes, for every query token t (at position pos+t) and query
+// head h, softmax(q·kᵀ/√headDim) over positions 0..pos+t, times the values,
+// into attOut. Query head h reads key/value head h/(NumHeads/NumKVHeads).
+func (s *State) attention(li int, l *Layer, T, pos int) {
+	hd, seq := s.m.HeadDim, s.MaxContext
+	qDim, kvDim := l.NumHeads*hd, l.NumKVHeads*hd
+	group := l.NumHeads / l.NumKVHeads
+	keys, values := s.keys[li], s.values[li]
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	parallelFor(s.Workers, l.NumHeads, T*(pos+T)*hd, func(lo, hi int) {
+		for h := lo; h < hi; h++ {
+			kvOff := (h / group) * hd
+			att := s.scores[h*seq : (h+1)*seq]
+			for t := 0; t < T; t++ {
+				q := s.q[t*qDim+h*hd : t*qDim+(h+1)*hd]
+				n := pos + t + 1
+				for p := 0; p < n; p++ {
+					att[p] = dot(q, keys[p*kvDim+kvOff:]) * scale
+				}
+				softmax(att[:n])
+				out := s.attOut[t*qDim+h*hd : t*qDim+(h+1)*hd]
+				clear(out)
+				for p := 0; p < n; p++ {
+					a, v := att[p], values[p*kvDim+kvOff:p*kvDim+kvOff+hd]
+					for i := range out {
+						out[i] += a * v[i]
+					}
+				}
+			}
+		}
+	})
+}

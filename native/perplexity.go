@@ -1,0 +1,138 @@
+package native
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// ErrTooFewTokens is wrapped when the evaluation text cannot fill one window.
+var ErrTooFewTokens = errors.New("too few tokens")
+
+// EvalOptions sets how perplexity is measured.
+type EvalOptions struct {
+	SeqLen    int // window length in tokens; 0 means the model's context
+	MaxTokens int // use at most this many tokens of the text; 0 means all
+
+	// Progress, when not nil, is called after each window with the number
+	// of windows done and the total.
+	Progress func(done, total int)
+}
+
+// EvalResult is a perplexity measurement and the settings that produced it.
+type EvalResult struct {
+	Perplexity float64 `json:"perplexity"`
+	NLL        float64 `json:"nll"`     // mean negative log-likelihood per predicted token, in nats
+	Tokens     int     `json:"tokens"`  // predicted tokens, (SeqLen-1) per window
+	SeqLen     int     `json:"seqlen"`  // window length
+	Windows    int     `json:"windows"` // non-overlapping windows evaluated
+	Seconds    float64 `json:"seconds"`
+}
+
+// Perplexity measures the model on a tokenized text with the protocol of
+// Wanda, FLAP and SliceGPT: the text is cut into non-overlapping windows of
+// SeqLen tokens (a shorter tail is dropped), each window is run from
+// position 0 with a fresh cache, and the negative log-likelihood of every
+// token after the first of each window is averaged; perplexity is its
+// exponential. Unlike those scripts, which multiply each window's mean loss
+// by SeqLen, the average here is over the tokens actually predicted.
+//
+// Cancelling ctx stops the run between layers and returns ctx's error.
+func Perplexity(ctx context.Context, m *Model, tokens []int, opt EvalOptions) (EvalResult, error) {
+	start := time.Now()
+	seqLen := opt.SeqLen
+	if seqLen == 0 {
+		seqLen = m.SeqLen
+	}
+	if seqLen < 2 || seqLen > m.SeqLen {
+		return EvalResult{}, fmt.Errorf("seqlen %d: must be between 2 and the model's context of %d tokens", seqLen, m.SeqLen)
+	}
+	if opt.MaxTokens > 0 && opt.MaxTokens < len(tokens) {
+		tokens = tokens[:opt.MaxTokens]
+	}
+	windows := len(tokens) / seqLen
+	if windows == 0 {
+		return EvalResult{}, fmt.Errorf("%w: the text has %d tokens, fewer than one window of %d; use a longer text or a smaller seqlen",
+			ErrTooFewTokens, len(tokens), seqLen)
+	}
+	for i, tok := range tokens[:windows*seqLen] {
+		if tok < 0 || tok >= m.VocabSize {
+			return EvalResult{}, fmt.Errorf("token %d at position %d is outside the model's vocabulary of %d; does the tokenizer belong to this model?",
+				tok, i, m.VocabSize)
+		}
+	}
+
+	// Small models keep one core busy per window; large ones split each
+	// matrix product across all cores.
+	cores := runtime.GOMAXPROCS(0)
+	states, perState := 1, cores
+	if m.Dim < 512 {
+		states, perState = min(cores, windows), 1
+	}
+	windowNLL := make([]float64, windows) // summed in window order, for results that do not depend on scheduling
+	next := make(chan int)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		done     int
+		firstErr error
+	)
+	for range states {
+		s := NewState(m, seqLen, seqLen)
+		s.Workers = perState
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for w := range next {
+				window := tokens[w*seqLen : (w+1)*seqLen]
+				logits, err := s.Forward(ctx, window, 0)
+				mu.Lock()
+				if err != nil {
+					firstErr = cmp.Or(firstErr, err)
+					mu.Unlock()
+					continue
+				}
+				mu.Unlock()
+				var sum float64
+				for t := 0; t < seqLen-1; t++ {
+					sum -= logSoftmaxAt(logits[t*m.VocabSize:(t+1)*m.VocabSize], window[t+1])
+				}
+				windowNLL[w] = sum
+				mu.Lock()
+				done++
+				if opt.Progress != nil {
+					opt.Progress(done, windows)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+feed:
+	for w := 0; w < windows; w++ {
+		select {
+		case next <- w:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := cmp.Or(ctx.Err(), firstErr); err != nil {
+		return EvalResult{}, err
+	}
+	var sum float64
+	for _, v := range windowNLL {
+		sum += v
+	}
+	n := windows * (seqLen - 1)
+	nll := sum / float64(n)
+	return EvalResult{
+		Perplexity: math.Exp(nll), NLL: nll, Tokens: n, SeqLen: seqLen, Windows: windows,
+		Seconds: time.Since(start).Seconds(),
+	}, nil
+}

@@ -1,0 +1,128 @@
+package ppfnb
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ppfkit/ppf/native"
+	"github.com/ppfkit/ppf/native/tokenizer"
+)
+
+// LM is a loaded model with its tokenizer.
+type LM struct {
+	Name          string // what the user asked for: a model name or a path
+	Path          string // the checkpoint file or folder
+	TokenizerPath string
+	Model         *native.Model
+	Tokenizer     tokenizer.Tokenizer
+}
+
+// Load opens a model by name (a folder of native.ModelsDir(), such as
+// "stories260K") or path, with the tokenizer at tokenizerPath, or the one
+// found beside the model when tokenizerPath is "".
+func Load(nameOrPath, tokenizerPath string) (*LM, error) {
+	path, found, err := native.ResolveModel(nameOrPath)
+	if err != nil {
+		return nil, err
+	}
+	if tokenizerPath == "" {
+		tokenizerPath = found
+	}
+	if tokenizerPath == "" {
+		return nil, fmt.Errorf("no tokenizer found beside %s: pass one with --tokenizer", path)
+	}
+	m, err := native.LoadModel(path)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.Load(tokenizerPath)
+	if err != nil {
+		return nil, err
+	}
+	// A Hugging Face model may pad its embedding beyond the tokenizer's
+	// vocabulary; anything else means the two do not belong together.
+	if tv := tok.VocabSize(); tv > m.VocabSize || (tv < m.VocabSize && !isDir(path)) {
+		return nil, fmt.Errorf("tokenizer %s has %d tokens but model %s has a vocabulary of %d: use the tokenizer that belongs to the model",
+			tokenizerPath, tv, path, m.VocabSize)
+	}
+	return &LM{Name: nameOrPath, Path: path, TokenizerPath: tokenizerPath, Model: m, Tokenizer: tok}, nil
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+// GenerateOptions sets how text is sampled.
+type GenerateOptions struct {
+	Prompt      string
+	Steps       int     // forward passes, prompt included, as in llama2.c; 0: the whole context
+	Temperature float64 // 0 is greedy
+	TopP        float64 // nucleus sampling threshold; 0 or 1 disables it
+	Seed        uint64
+}
+
+// Generate returns the text generated after the prompt, calling emit (when
+// not nil) with each piece as it is produced.
+func (lm *LM) Generate(ctx context.Context, opt GenerateOptions, emit func(piece string)) (string, error) {
+	sampler, err := native.NewSampler(opt.Temperature, opt.TopP, opt.Seed)
+	if err != nil {
+		return "", err
+	}
+	var sb strings.Builder
+	_, err = native.Generate(ctx, lm.Model, lm.Tokenizer, opt.Prompt, opt.Steps, sampler, func(p string) {
+		sb.WriteString(p)
+		if emit != nil {
+			emit(p)
+		}
+	})
+	return sb.String(), err
+}
+
+// Eval is a perplexity measurement with what is needed to reproduce it.
+type Eval struct {
+	Model string `json:"model"`
+	Data  string `json:"data"`
+	Text  string `json:"text"` // how the text was prepared
+	native.EvalResult
+}
+
+// TextProtocol says how evaluation text is prepared, for reports.
+const TextProtocol = "CRLF->LF, lines joined by \\n, tokenized once with BOS, non-overlapping windows"
+
+// Evaluate measures the perplexity of the model on the text file at
+// dataPath (a path, or a file name under native.DataDir()).
+func (lm *LM) Evaluate(ctx context.Context, dataPath string, opt native.EvalOptions) (Eval, error) {
+	path := ResolveData(dataPath)
+	text, err := native.ReadText(path)
+	if err != nil {
+		return Eval{}, err
+	}
+	ids := lm.Tokenizer.Encode(text, true)
+	res, err := native.Perplexity(ctx, lm.Model, ids, opt)
+	if err != nil {
+		return Eval{}, fmt.Errorf("%s on %s: %w", lm.Name, path, err)
+	}
+	return Eval{Model: lm.Name, Data: path, Text: TextProtocol, EvalResult: res}, nil
+}
+
+// ResolveData returns path if it exists, else the same path under
+// native.DataDir() when that exists (so "tinystories/TinyStories-valid-excerpt.txt"
+// works from anywhere).
+func ResolveData(path string) string {
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	if cand := filepath.Join(native.DataDir(), path); fileExists(cand) {
+		return cand
+	}
+	return path
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

