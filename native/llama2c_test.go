@@ -55,10 +55,10 @@ func TestLlama2CBadInput(t *testing.T) {
 	}
 	v2 := append(header(llama2cMagic, 2, 64, 172, 5, 8, 4, 512, 512), make([]byte, 1000)...)
 	for _, tc := range []struct {
-		name    string
-		data    []byte
+		name     string
+		data     []byte
 		sentinel error
-		want    string
+		want     string
 	}{
 		{"empty", nil, ErrBadModel, "too short"},
 		{"truncated", good[:len(good)-100], ErrBadModel, "truncated"},
