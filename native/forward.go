@@ -16,6 +16,11 @@ type State struct {
 	MaxContext int // positions the key/value cache holds
 	Workers    int // goroutines one Forward call may use; NewState sets all cores
 
+	// Observe, when not nil, is shown activations as Forward computes them
+	// (calibration for pruning). rows is (tokens, width), valid only during
+	// the call.
+	Observe func(layer int, tap Tap, rows []float32, width int)
+
 	x      []float32   // (T, Dim) residual stream
 	xb     []float32   // (T, Dim) normalised input of a block
 	xb2    []float32   // (T, Dim) output of a block before the residual add
@@ -30,6 +35,18 @@ type State struct {
 	cos    []float32   // (MaxContext, HeadDim/2) RoPE rotation tables
 	sin    []float32   // (MaxContext, HeadDim/2)
 }
+
+// Tap names a point of a layer where State.Observe sees activations.
+type Tap int
+
+const (
+	TapBlockInput   Tap = iota // residual stream entering the layer, width Dim
+	TapAttnInput               // normalised input of the q/k/v projections, width Dim
+	TapAttnOutInput            // attention output entering Wo, width NumHeads*HeadDim
+	TapMLPInput                // normalised input of the gate/up projections, width Dim
+	TapDownInput               // SwiGLU activations entering Down, width HiddenDim
+	TapBlockOutput             // residual stream leaving the layer, width Dim
+)
 
 // NewState allocates the run state for m, for Forward calls of at most
 // maxTokens tokens (1 is enough for decoding; a perplexity window needs its
@@ -91,11 +108,13 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			return nil, err
 		}
 		l := &m.Layers[li]
+		s.observe(li, TapBlockInput, s.x[:T*D], D)
 
-		if l.NumHeads > 0 {
+		if l.NumHeads > 0 && anyTrue(l.HeadMask) {
 			qDim, kvDim := l.NumHeads*hd, l.NumKVHeads*hd
 			// attention rmsnorm
 			rmsNorm(s.xb[:T*D], s.x[:T*D], l.AttnNorm, c.NormEps, D)
+			s.observe(li, TapAttnInput, s.xb[:T*D], D)
 
 			// qkv projections; keys and values go straight into the cache
 			kc := s.keys[li][pos*kvDim : (pos+T)*kvDim]
@@ -113,8 +132,10 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 				rope(kc[t*kvDim:(t+1)*kvDim], cos, sin, hd)
 			}
 
-			// causal grouped-query attention, heads in parallel
+			// causal grouped-query attention, heads in parallel; masked
+			// heads output zeros
 			s.attention(li, l, T, pos)
+			s.observe(li, TapAttnOutInput, s.attOut[:T*qDim], qDim)
 
 			// output projection back into the residual stream
 			matmul(s.Workers, s.xb2[:T*D], s.attOut[:T*qDim], l.Wo, T, qDim, D)
@@ -124,20 +145,26 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			addResidual(s.x[:T*D], nil, l.AttnBias, D)
 		}
 
-		if l.HiddenDim > 0 {
+		if l.HiddenDim > 0 && anyTrue(l.ChannelMask) {
 			H := l.HiddenDim
 			// mlp rmsnorm
 			rmsNorm(s.xb[:T*D], s.x[:T*D], l.MLPNorm, c.NormEps, D)
+			s.observe(li, TapMLPInput, s.xb[:T*D], D)
 
-			// SwiGLU: down(silu(gate x) * up x)
+			// SwiGLU: down(silu(gate x) * up x), masked channels zeroed
 			matmul(s.Workers, s.hb[:T*H], s.xb, l.Gate, T, D, H)
 			matmul(s.Workers, s.hb2[:T*H], s.xb, l.Up, T, D, H)
 			swiGLU(s.hb[:T*H], s.hb2[:T*H])
+			if l.ChannelMask != nil {
+				applyMask(s.hb[:T*H], l.ChannelMask)
+			}
+			s.observe(li, TapDownInput, s.hb[:T*H], H)
 			matmul(s.Workers, s.xb2[:T*D], s.hb[:T*H], l.Down, T, H, D)
 			addResidual(s.x[:T*D], s.xb2[:T*D], l.MLPBias, D)
 		} else if l.MLPBias != nil {
 			addResidual(s.x[:T*D], nil, l.MLPBias, D)
 		}
+		s.observe(li, TapBlockOutput, s.x[:T*D], D)
 	}
 
 	// final rmsnorm and classifier
@@ -158,6 +185,12 @@ func (s *State) attention(li int, l *Layer, T, pos int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	parallelFor(s.Workers, l.NumHeads, T*(pos+T)*hd, func(lo, hi int) {
 		for h := lo; h < hi; h++ {
+			if l.HeadMask != nil && !l.HeadMask[h] {
+				for t := 0; t < T; t++ {
+					clear(s.attOut[t*qDim+h*hd : t*qDim+(h+1)*hd])
+				}
+				continue
+			}
 			kvOff := (h / group) * hd
 			att := s.scores[h*seq : (h+1)*seq]
 			for t := 0; t < T; t++ {
@@ -178,4 +211,36 @@ func (s *State) attention(li int, l *Layer, T, pos int) {
 			}
 		}
 	})
+}
+
+func (s *State) observe(layer int, tap Tap, rows []float32, width int) {
+	if s.Observe != nil {
+		s.Observe(layer, tap, rows, width)
+	}
+}
+
+// anyTrue reports whether a mask keeps anything; a nil mask keeps all.
+func anyTrue(mask []bool) bool {
+	if mask == nil {
+		return true
+	}
+	for _, on := range mask {
+		if on {
+			return true
+		}
+	}
+	return false
+}
+
+// applyMask zeroes, in every row of x, the columns whose mask entry is false.
+func applyMask(x []float32, mask []bool) {
+	w := len(mask)
+	for r := 0; r < len(x)/w; r++ {
+		row := x[r*w : (r+1)*w]
+		for i, on := range mask {
+			if !on {
+				row[i] = 0
+			}
+		}
+	}
 }

@@ -62,6 +62,11 @@ type Layer struct {
 	Up      []float32 // (HiddenDim, Dim), w3 in llama2.c
 	Down    []float32 // (Dim, HiddenDim), w2 in llama2.c
 	MLPBias []float32 // (Dim) added after Down, nil if none
+
+	// Masks prune without changing shapes: a false entry removes that query
+	// head's output or that MLP channel, reversibly. nil keeps everything.
+	HeadMask    []bool // (NumHeads)
+	ChannelMask []bool // (HiddenDim)
 }
 
 // Model is a Llama-family model: a config and plain weight slices.
@@ -121,6 +126,10 @@ func (m *Model) Validate() error {
 			if err := check(fmt.Sprintf("layer %d %s", i, t.name), t.s, t.n); err != nil {
 				return err
 			}
+		}
+		if (l.HeadMask != nil && len(l.HeadMask) != l.NumHeads) || (l.ChannelMask != nil && len(l.ChannelMask) != l.HiddenDim) {
+			return fmt.Errorf("%w: layer %d masks have %d and %d entries for %d heads and %d channels",
+				ErrBadModel, i, len(l.HeadMask), len(l.ChannelMask), l.NumHeads, l.HiddenDim)
 		}
 		for name, b := range map[string][]float32{"attention bias": l.AttnBias, "mlp bias": l.MLPBias} {
 			if b != nil {
