@@ -137,3 +137,7 @@ func (e *cpuEvaluator) WindowNLL(ctx context.Context, windows [][]int) ([]float6
 
 func (e *cpuEvaluator) Sync() error  { return e.m.Validate() }
 func (e *cpuEvaluator) Close() error { return nil }
+
+// RopeTables returns the RoPE cos and sin tables the engine uses,
+// (positions, HeadDim/2), so that other backends rotate identically.
+func RopeTables(c Config, positions int) (cos, sin []float32) { return ropeTables(c, positions) }

@@ -89,7 +89,9 @@ func Run(t *testing.T, b native.Backend, tol Tolerance) {
 		}
 		for i, w := range windows {
 			want := referenceNLL(Reference(m, w), w, m.VocabSize)
-			if d := math.Abs(got[i]-want) / float64(len(w)-1); d > tol.NLL {
+			d := math.Abs(got[i]-want) / float64(len(w)-1)
+			t.Logf("window %d: mean nll difference %.3g nats", i, d)
+			if d > tol.NLL {
 				t.Errorf("window %d: nll %.6f, reference %.6f (mean difference %g nats)", i, got[i], want, d)
 			}
 		}
@@ -119,7 +121,7 @@ func check(t *testing.T, b native.Backend, m *native.Model, tokens []int, tol To
 		t.Fatal(err)
 	}
 	defer ev.Close()
-	compare(t, ev, m, tokens, tol, "")
+	compare(t, ev, m, tokens, tol, "logits")
 }
 
 func compare(t *testing.T, ev native.Evaluator, m *native.Model, tokens []int, tol Tolerance, what string) {
@@ -137,6 +139,7 @@ func compare(t *testing.T, ev native.Evaluator, m *native.Model, tokens []int, t
 		diff = max(diff, math.Abs(float64(got[i]-want[i])))
 		scale = max(scale, math.Abs(float64(want[i])))
 	}
+	t.Logf("%s: max logit difference %.3g (largest logit %.3g)", what, diff, scale)
 	if diff > tol.Logits*max(1, scale) {
 		t.Errorf("%s: logits differ from the reference by %g (largest logit %g, tolerance %g relative)", what, diff, scale, tol.Logits)
 	}

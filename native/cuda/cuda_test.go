@@ -1,0 +1,152 @@
+//go:build cuda
+
+package cuda
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+	"testing"
+
+	"github.com/ppfkit/ppf/native"
+	"github.com/ppfkit/ppf/native/backendtest"
+	"github.com/ppfkit/ppf/native/tokenizer"
+)
+
+// Float32 on the GPU differs from the CPU only in summation order and in
+// the fast exponential of the softmax.
+var float32Tol = backendtest.Tolerance{Logits: 1e-4, NLL: 1e-4}
+
+// bfloat16 keeps 8 bits of mantissa in weights and product inputs.
+var bf16Tol = backendtest.Tolerance{Logits: 5e-2, NLL: 3e-2}
+
+func TestConformanceFloat32(t *testing.T) {
+	logDevice(t)
+	backendtest.Run(t, backend{bf16: false}, float32Tol)
+}
+
+func TestConformanceBF16(t *testing.T) {
+	backendtest.Run(t, backend{bf16: true}, bf16Tol)
+}
+
+func logDevice(t *testing.T) {
+	name, err := DeviceName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("device: %s", name)
+}
+
+// Perplexity of the real checkpoints on the GPU against the CPU engine,
+// same protocol, same windows.
+func TestPerplexityParity(t *testing.T) {
+	text, err := native.ReadText(filepath.Join(native.DataDir(), "tinystories", "TinyStories-valid-excerpt.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, model, tok string }{
+		{"stories260K", "stories260K.bin", "tok512.bin"},
+		{"babyllama-tok105", "model5000.bin", "tok105.model"},
+	} {
+		dir := filepath.Join(native.ModelsDir(), c.name)
+		m, err := native.LoadLlama2C(filepath.Join(dir, c.model))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tk, err := tokenizer.Load(filepath.Join(dir, c.tok))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := tk.Encode(text, true)
+		ctx := context.Background()
+		cpu, err := native.Perplexity(ctx, m, ids, native.EvalOptions{SeqLen: 256})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, bf16 := range []bool{false, true} {
+			ev, err := Load(m, Options{BF16: bf16, MaxTokens: 256})
+			if err != nil {
+				t.Fatal(err)
+			}
+			gpu, err := native.PerplexityOn(ctx, ev, ids, 256, 8, nil)
+			ev.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			rel := math.Abs(gpu.Perplexity-cpu.Perplexity) / cpu.Perplexity
+			t.Logf("%s bf16=%v: perplexity GPU %.6f CPU %.6f, relative difference %.2e", c.name, bf16, gpu.Perplexity, cpu.Perplexity, rel)
+			limit := 1e-5
+			if bf16 {
+				limit = 2e-2
+			}
+			if rel > limit || gpu.Tokens != cpu.Tokens {
+				t.Errorf("%s bf16=%v: GPU perplexity %.6f over %d tokens, CPU %.6f over %d", c.name, bf16, gpu.Perplexity, gpu.Tokens, cpu.Perplexity, cpu.Tokens)
+			}
+		}
+	}
+}
+
+// Llama-2-7B's shape: what the paper's 98 s test-set evaluation ran.
+var llama7B = native.Config{Dim: 4096, HiddenDim: 11008, NumLayers: 32, NumHeads: 32, NumKVHeads: 32, HeadDim: 128,
+	VocabSize: 32000, SeqLen: 2048, RopeTheta: 10000, NormEps: 1e-5}
+
+// WikiText-2's test split is 332,754 tokens with the Llama 2 tokenizer
+// (native/tokenizer's count): 162 windows of 2048.
+const wikiText2Llama2Tokens = 332754
+
+// BenchmarkGEMMPeak measures the matrix ceiling: one 8192³ bf16 product.
+func BenchmarkGEMMPeak(b *testing.B) {
+	for range b.N {
+		tf, err := GEMMTFLOPS(8192, 8192, 8192, 20)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(tf, "TFLOP/s")
+	}
+}
+
+// BenchmarkLlama7BWikiText2 evaluates a random Llama-2-7B-shaped model in
+// bf16 over a WikiText-2-sized token count at seqlen 2048, and reports
+// tokens/s, the whole evaluation's seconds, and the achieved fraction of the
+// bf16 matrix rate measured in the same run.
+func BenchmarkLlama7BWikiText2(b *testing.B) {
+	peak, err := GEMMTFLOPS(8192, 8192, 8192, 20)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := llama7B
+	ev, err := LoadRandom(c, 1, Options{BF16: true, MaxTokens: c.SeqLen})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ev.Close()
+	rng := rand.New(rand.NewPCG(1, 2))
+	tokens := make([]int, wikiText2Llama2Tokens)
+	for i := range tokens {
+		tokens[i] = rng.IntN(c.VocabSize)
+	}
+	// warm-up: one window, so cuBLAS's start-up stays out of the figure
+	if _, err := native.PerplexityOn(context.Background(), ev, tokens[:c.SeqLen], c.SeqLen, 1, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var res native.EvalResult
+	for range b.N {
+		if res, err = native.PerplexityOn(context.Background(), ev, tokens, c.SeqLen, 16, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	T := float64(c.SeqLen)
+	// FLOPs per window: every linear layer (2 per weight per token), and the
+	// two attention products over the full T x T square that cuBLAS computes.
+	D, H, L, V := float64(c.Dim), float64(c.HiddenDim), float64(c.NumLayers), float64(c.VocabSize)
+	perWindow := 2*T*(L*(4*D*D+3*D*H)+V*D) + L*2*2*T*T*D
+	windows := float64(res.Windows)
+	tflops := perWindow * windows / res.Seconds / 1e12
+	b.ReportMetric(float64(res.Windows*c.SeqLen)/res.Seconds, "tokens/s")
+	b.ReportMetric(res.Seconds, "s/eval")
+	b.ReportMetric(tflops, "TFLOP/s")
+	b.ReportMetric(tflops/peak, "peak-fraction")
+	b.ReportMetric(peak, "gemm-TFLOP/s")
+}
