@@ -37,12 +37,29 @@ func Run(t *testing.T, b native.Backend, tol Tolerance) {
 		VocabSize: 20, SeqLen: 64, RopeTheta: 500000, NormEps: 1e-6,
 		RopeScaling: &native.RopeScaling{Factor: 8, LowFreqFactor: 1, HighFreqFactor: 4, OriginalContext: 8}}
 	tokens := []int{1, 4, 19, 3, 3, 8, 0, 17, 2, 11, 5, 13, 7}
+	// Llama's real head widths, over more tokens than one 64-token tile
+	wide64 := native.Config{Dim: 256, HiddenDim: 96, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 64,
+		VocabSize: 50, SeqLen: 160, RopeTheta: 10000, NormEps: 1e-5}
+	wide128 := native.Config{Dim: 256, HiddenDim: 64, NumLayers: 2, NumHeads: 2, NumKVHeads: 1, HeadDim: 128,
+		VocabSize: 50, SeqLen: 160, RopeTheta: 10000, NormEps: 1e-5}
+	long := make([]int, 150)
+	for i := range long {
+		long[i] = (i*7 + i*i/5) % 50
+	}
 
 	t.Run("GQAUntied", func(t *testing.T) {
 		check(t, b, native.RandomModel(gqa, 1), tokens, tol)
 	})
 	t.Run("RopeScaling", func(t *testing.T) {
 		check(t, b, native.RandomModel(rope, 2), tokens, tol)
+	})
+	t.Run("HeadDim64", func(t *testing.T) {
+		check(t, b, native.RandomModel(wide64, 6), long, tol)
+	})
+	t.Run("HeadDim128Masked", func(t *testing.T) {
+		m := native.RandomModel(wide128, 7)
+		m.Layers[1].HeadMask = []bool{false, true}
+		check(t, b, m, long, tol)
 	})
 	t.Run("NonUniformWithBiases", func(t *testing.T) {
 		check(t, b, nonUniform(native.RandomModel(gqa, 3)), tokens, tol)

@@ -38,7 +38,14 @@ func (b backend) Load(m *native.Model) (native.Evaluator, error) {
 // Options sets how a model is placed on the GPU.
 type Options struct {
 	BF16      bool // bfloat16 weights and product inputs (float32 accumulation)
-	MaxTokens int  // longest window; 0 means min(SeqLen, 4096). Buffers grow with its square.
+	MaxTokens int  // longest window; 0 means min(SeqLen, 4096)
+
+	// CuBLASAttention computes attention as cuBLAS products and a softmax
+	// kernel even where the fused kernel applies (bf16, head_dim 64 or
+	// 128). The products cover the whole T x T square and its scores pass
+	// through device memory; it is the general path and the benchmark's
+	// baseline.
+	CuBLASAttention bool
 }
 
 // Evaluator is a model on the GPU; it implements native.Evaluator.
@@ -79,6 +86,9 @@ func create(c native.Config, sizes [][3]int, opt Options) (*Evaluator, error) {
 		vocab_size: C.int(c.VocabSize), seq_len: C.int(T), norm_eps: C.float(c.NormEps)}
 	if opt.BF16 {
 		cfg.bf16 = 1
+	}
+	if opt.CuBLASAttention {
+		cfg.cublas_attention = 1
 	}
 	var p *C.ppf_model
 	if C.ppf_create(&cfg, &heads[0], &kv[0], &hidden[0], (*C.float)(&cos[0]), (*C.float)(&sin[0]), &p) != 0 {

@@ -38,6 +38,40 @@ func logDevice(t *testing.T) {
 	t.Logf("device: %s", name)
 }
 
+// The fused attention kernel and the cuBLAS path compute the same
+// function: compare them on a model where the fused kernel applies, over
+// windows that end mid-tile.
+func TestFusedAttentionMatchesCuBLAS(t *testing.T) {
+	c := native.Config{Dim: 512, HiddenDim: 256, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 128,
+		VocabSize: 100, SeqLen: 512, RopeTheta: 10000, NormEps: 1e-5}
+	m := native.RandomModel(c, 9)
+	rng := rand.New(rand.NewPCG(3, 4))
+	tokens := make([]int, 300)
+	for i := range tokens {
+		tokens[i] = rng.IntN(c.VocabSize)
+	}
+	var logits [2][]float32
+	for i, cublas := range []bool{false, true} {
+		ev, err := Load(m, Options{BF16: true, CuBLASAttention: cublas})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if logits[i], err = ev.Logits(context.Background(), tokens); err != nil {
+			t.Fatal(err)
+		}
+		ev.Close()
+	}
+	var diff, scale float64
+	for i := range logits[0] {
+		diff = max(diff, math.Abs(float64(logits[0][i]-logits[1][i])))
+		scale = max(scale, math.Abs(float64(logits[1][i])))
+	}
+	t.Logf("fused vs cuBLAS attention: max logit difference %.3g (largest logit %.3g)", diff, scale)
+	if diff > 2e-2*max(1, scale) {
+		t.Errorf("fused and cuBLAS attention differ by %g", diff)
+	}
+}
+
 // Perplexity of the real checkpoints on the GPU against the CPU engine,
 // same protocol, same windows.
 func TestPerplexityParity(t *testing.T) {
@@ -107,46 +141,51 @@ func BenchmarkGEMMPeak(b *testing.B) {
 }
 
 // BenchmarkLlama7BWikiText2 evaluates a random Llama-2-7B-shaped model in
-// bf16 over a WikiText-2-sized token count at seqlen 2048, and reports
-// tokens/s, the whole evaluation's seconds, and the achieved fraction of the
-// bf16 matrix rate measured in the same run.
+// bf16 over a WikiText-2-sized token count at seqlen 2048, with the fused
+// attention kernel and with cuBLAS attention, and reports tokens/s, the
+// whole evaluation's seconds, and the achieved fraction of the bf16 matrix
+// rate measured in the same run.
 func BenchmarkLlama7BWikiText2(b *testing.B) {
 	peak, err := GEMMTFLOPS(8192, 8192, 8192, 20)
 	if err != nil {
 		b.Fatal(err)
 	}
 	c := llama7B
-	ev, err := LoadRandom(c, 1, Options{BF16: true, MaxTokens: c.SeqLen})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ev.Close()
 	rng := rand.New(rand.NewPCG(1, 2))
 	tokens := make([]int, wikiText2Llama2Tokens)
 	for i := range tokens {
 		tokens[i] = rng.IntN(c.VocabSize)
 	}
-	// warm-up: one window, so cuBLAS's start-up stays out of the figure
-	if _, err := native.PerplexityOn(context.Background(), ev, tokens[:c.SeqLen], c.SeqLen, 1, nil); err != nil {
-		b.Fatal(err)
+	for _, attn := range []string{"fused", "cublas"} {
+		b.Run("attention="+attn, func(b *testing.B) {
+			ev, err := LoadRandom(c, 1, Options{BF16: true, MaxTokens: c.SeqLen, CuBLASAttention: attn == "cublas"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ev.Close()
+			// warm-up: one window, so cuBLAS's start-up stays out of the figure
+			if _, err := native.PerplexityOn(context.Background(), ev, tokens[:c.SeqLen], c.SeqLen, 1, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			var res native.EvalResult
+			for range b.N {
+				if res, err = native.PerplexityOn(context.Background(), ev, tokens, c.SeqLen, 16, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// FLOPs per window: every linear layer (2 per weight per token)
+			// and the two attention products over the causal half of the
+			// T x T square: the work a perfect kernel must do.
+			T := float64(c.SeqLen)
+			D, H, L, V := float64(c.Dim), float64(c.HiddenDim), float64(c.NumLayers), float64(c.VocabSize)
+			perWindow := 2*T*(L*(4*D*D+3*D*H)+V*D) + L*2*T*T*D
+			tflops := perWindow * float64(res.Windows) / res.Seconds / 1e12
+			b.ReportMetric(float64(res.Windows*c.SeqLen)/res.Seconds, "tokens/s")
+			b.ReportMetric(res.Seconds, "s/eval")
+			b.ReportMetric(tflops, "TFLOP/s")
+			b.ReportMetric(tflops/peak, "peak-fraction")
+			b.ReportMetric(peak, "gemm-TFLOP/s")
+		})
 	}
-	b.ResetTimer()
-	var res native.EvalResult
-	for range b.N {
-		if res, err = native.PerplexityOn(context.Background(), ev, tokens, c.SeqLen, 16, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-	T := float64(c.SeqLen)
-	// FLOPs per window: every linear layer (2 per weight per token), and the
-	// two attention products over the full T x T square that cuBLAS computes.
-	D, H, L, V := float64(c.Dim), float64(c.HiddenDim), float64(c.NumLayers), float64(c.VocabSize)
-	perWindow := 2*T*(L*(4*D*D+3*D*H)+V*D) + L*2*2*T*T*D
-	windows := float64(res.Windows)
-	tflops := perWindow * windows / res.Seconds / 1e12
-	b.ReportMetric(float64(res.Windows*c.SeqLen)/res.Seconds, "tokens/s")
-	b.ReportMetric(res.Seconds, "s/eval")
-	b.ReportMetric(tflops, "TFLOP/s")
-	b.ReportMetric(tflops/peak, "peak-fraction")
-	b.ReportMetric(peak, "gemm-TFLOP/s")
 }

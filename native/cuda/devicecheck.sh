@@ -28,7 +28,7 @@ if [ -z "$testbin" ]; then
 fi
 
 echo "== conformance and parity"
-"$testbin" -test.v -test.run 'Conformance|Parity' 2>&1 | tee "$out/tests.log" |
+"$testbin" -test.v -test.run 'Conformance|Parity|Fused' 2>&1 | tee "$out/tests.log" |
 	grep -E '^(=== RUN|--- |PASS|FAIL|ok)|perplexity GPU|device:|difference' || true
 grep -q '^--- FAIL' "$out/tests.log" && echo "TESTS FAILED" || echo "TESTS PASSED"
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "attention.cuh"
 #include "kernels.cuh"
 #include "ppfcuda.h"
 
@@ -139,8 +140,9 @@ int ppf_create(const ppf_config *c, const int *heads, const int *kv_heads, const
 	ALLOC(m->qp, T * m->max_q * es);
 	ALLOC(m->kp, T * m->max_kv * es);
 	ALLOC(m->vp, T * m->max_kv * es);
-	ALLOC(m->scores, maxH * T * T * 4);
-	ALLOC(m->probs, maxH * T * T * es);
+	size_t square = ppf_fused_attention(c) ? 1 : maxH * T * T; // the fused kernel keeps scores on chip
+	ALLOC(m->scores, square * 4);
+	ALLOC(m->probs, square * es);
 	ALLOC(m->o, T * m->max_q * 4);
 	ALLOC(m->att, T * m->max_q * es);
 	ALLOC(m->g, T * m->max_hidden * 4);
@@ -166,6 +168,8 @@ int ppf_create(const ppf_config *c, const int *heads, const int *kv_heads, const
 	*out = m;
 	return 0;
 }
+
+int ppf_fused_attention(const ppf_config *c) { return c->bf16 && !c->cublas_attention && fused::supports(c->head_dim); }
 
 static int blocks(size_t n, int threads) { return (int)((n + threads - 1) / threads); }
 
@@ -315,6 +319,11 @@ template <typename A> static int attention(ppf_model *m, Layer &l, int n) {
 	rope_permute_kernel<A><<<blocks(pk, 256), 256>>>((A *)m->kp, m->k, m->cos_t, m->sin_t, n, KV, hd, 1);
 	rope_permute_kernel<A><<<blocks(pk, 256), 256>>>((A *)m->vp, m->v, m->cos_t, m->sin_t, n, KV, hd, 0);
 	LAUNCHED();
+	if (ppf_fused_attention(&m->c)) {
+		CK(fused::launch(hd, (__nv_bfloat16 *)m->att, (const __nv_bfloat16 *)m->qp, (const __nv_bfloat16 *)m->kp,
+		                 (const __nv_bfloat16 *)m->vp, l.head_mask, n, H, KV, scale));
+		return 0;
+	}
 	// scores of group g, (G*n, n) = scale · Q_g (G*n, hd) · K_gᵀ
 	CB(cublasGemmStridedBatchedEx(m->blas, CUBLAS_OP_T, CUBLAS_OP_N, n, G * n, hd, &scale, m->kp, t, hd, (long long)n * hd,
 	                              m->qp, t, hd, (long long)G * n * hd, &zero, m->scores, CUDA_R_32F, n,
