@@ -1,7 +1,8 @@
 // Package cuda is the GPU backend of package native: built with the build
-// tag cuda, it registers the backends "cuda" (float32 weights and products)
-// and "cuda-bf16" (bfloat16 weights and product inputs, float32
-// accumulation), which evaluate models with cuBLAS and the kernels of
+// tag cuda, it registers the backends "cuda" (float32 weights and products),
+// "cuda-bf16" (bfloat16 weights and product inputs, float32 accumulation)
+// and "cuda-bf16-fused" (the same with the fused attention kernel of
+// attention.cuh), which evaluate models with cuBLAS and the kernels of
 // ppfcuda.cu. Without the tag the package is empty and the project needs
 // neither cgo nor CUDA.
 //

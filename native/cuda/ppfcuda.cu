@@ -169,7 +169,7 @@ int ppf_create(const ppf_config *c, const int *heads, const int *kv_heads, const
 	return 0;
 }
 
-int ppf_fused_attention(const ppf_config *c) { return c->bf16 && !c->cublas_attention && fused::supports(c->head_dim); }
+int ppf_fused_attention(const ppf_config *c) { return c->bf16 && c->fused_attention && fused::supports(c->head_dim); }
 
 static int blocks(size_t n, int threads) { return (int)((n + threads - 1) / threads); }
 

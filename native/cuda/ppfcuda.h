@@ -14,7 +14,7 @@ typedef struct {
 	int dim, hidden_dim, n_layers, n_heads, n_kv_heads, head_dim, vocab_size, seq_len;
 	float norm_eps;
 	int bf16; // 1: weights and matrix-product inputs in bfloat16; 0: float32 throughout
-	int cublas_attention; // 1: attention as cuBLAS products even where the fused kernel applies
+	int fused_attention; // 1: the fused attention kernel where it applies (bf16, head_dim 64 or 128)
 } ppf_config;
 
 // Tensor kinds for ppf_upload (layer is ignored for the model-wide ones).
@@ -30,7 +30,7 @@ const char *ppf_error(void);
 int ppf_device_name(char *buf, int n);
 
 // ppf_fused_attention says whether a model with this configuration runs
-// the fused attention kernel (bfloat16, head_dim 64 or 128).
+// the fused attention kernel: asked for, bfloat16, head_dim 64 or 128.
 int ppf_fused_attention(const ppf_config *c);
 
 // ppf_create allocates a model whose layers have the sizes in heads,
