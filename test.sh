@@ -17,4 +17,12 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+
+# The kernel's yaegi bindings of the project's packages must be current.
+go generate ./kernel/cell/symbols
+if [ -n "$(git status --porcelain -- kernel/cell/symbols)" ]; then
+	echo "test.sh: kernel/cell/symbols is stale: run go generate ./kernel/cell/symbols and commit" >&2
+	exit 1
+fi
+
 go test -count=1 ./...

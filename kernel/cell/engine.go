@@ -1,0 +1,463 @@
+package cell
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/traefik/yaegi/interp"
+	"github.com/traefik/yaegi/stdlib"
+
+	"github.com/ppfkit/ppf/kernel/cell/symbols"
+	"github.com/ppfkit/ppf/ppfnb/display"
+)
+
+// Publisher receives what a cell shows. The dispatch layer implements it
+// for each execute request.
+type Publisher interface {
+	// Stream sends text written to "stdout" or "stderr".
+	Stream(name, text string)
+	// Display shows d, or replaces the display d.ID when update is set.
+	Display(d display.Data, update bool)
+	// Clear clears the cell's outputs (now, or with wait before the next).
+	Clear(wait bool)
+	// Page shows text in the frontend's pager (a help request).
+	Page(text string)
+	// Result shows the value of the cell's last expression.
+	Result(d display.Data)
+	// Error reports the cell's failure.
+	Error(e *Error)
+	// Input asks the user for a line of text.
+	Input(prompt string, password bool) (string, error)
+}
+
+// Error is a failed cell, in the fields of Jupyter's error message.
+type Error struct {
+	Name      string   // "CompileError", "Panic", "Exit", "Interrupted"
+	Value     string   // what happened, and what to do about it
+	Traceback []string // lines shown to the user
+}
+
+func (e *Error) Error() string { return e.Name + ": " + e.Value }
+
+// Engine runs cells in one interpreter. Cells run one at a time; Interrupt
+// may be called from any goroutine.
+type Engine struct {
+	in      *interp.Interpreter
+	symbols interp.Exports // the compiled packages, as loaded
+
+	mu     sync.Mutex // guards the fields below
+	pub    Publisher  // the running (or last) cell's
+	ctx    context.Context
+	cancel context.CancelFunc
+	trace  []string // interpreted frames of the panic being unwound
+
+	imported map[string]string // package name -> import path, over all cells
+	sync     func()            // waits for captured output (SetOutputSync)
+
+	stdout, stderr *stream
+}
+
+// New returns an Engine with the standard library and the project's
+// packages importable.
+func New() (*Engine, error) {
+	e := &Engine{ctx: context.Background(), cancel: func() {}, pub: discard{}, imported: map[string]string{}}
+	e.stdout = &stream{name: "stdout", e: e}
+	e.stderr = &stream{name: "stderr", e: e}
+	e.in = interp.New(interp.Options{
+		Stdin:  &stdinReader{e: e},
+		Stdout: e.stdout,
+		Stderr: panicFilter{e: e},
+		Args:   []string{"ppf-kernel"},
+		Env:    os.Environ(),
+	})
+	ov := e.overrides()
+	e.symbols = interp.Exports{}
+	for _, ex := range []interp.Exports{ov, stdlib.Symbols} { // stdlib's os and log are whole
+		for path, syms := range ex {
+			e.symbols[path] = syms
+		}
+	}
+	if err := e.in.Use(stdlib.Symbols); err != nil {
+		return nil, fmt.Errorf("loading the standard library into the interpreter: %w", err)
+	}
+	if err := e.in.Use(ov); err != nil {
+		return nil, fmt.Errorf("loading the project's packages into the interpreter: %w", err)
+	}
+	prog, err := e.compile(prelude)
+	if err != nil {
+		return nil, fmt.Errorf("compiling the kernel's prelude (a bug): %w", err)
+	}
+	if err := e.execute(context.Background(), prog); err != nil {
+		return nil, fmt.Errorf("running the kernel's prelude (a bug): %w", err)
+	}
+	return e, nil
+}
+
+// exitPanic is what os.Exit and log.Fatal panic with inside a cell.
+type exitPanic struct {
+	code int
+	call string
+}
+
+// overrides returns the project's symbols, with ppfnb/display's functions
+// bound to this engine's Output, and os.Exit and log.Fatal turned into
+// panics that stop the cell.
+func (e *Engine) overrides() interp.Exports {
+	out := display.NewOutput(sink{e})
+	ex := interp.Exports{}
+	for path, syms := range symbols.Symbols {
+		m := map[string]reflect.Value{}
+		for name, v := range syms {
+			m[name] = v
+		}
+		ex[path] = m
+	}
+	disp := ex["github.com/ppfkit/ppf/ppfnb/display/display"]
+	ov := reflect.ValueOf(out)
+	for name, v := range disp {
+		if v.Kind() != reflect.Func {
+			continue
+		}
+		if meth := ov.MethodByName(name); meth.IsValid() && meth.Type() == v.Type() {
+			disp[name] = meth
+		}
+	}
+	logger := log.New(e.stderr, "", log.LstdFlags)
+	fatal := func(call string, print func()) { print(); panic(exitPanic{1, call}) }
+	ex["os/os"] = map[string]reflect.Value{
+		"Exit": reflect.ValueOf(func(code int) { panic(exitPanic{code, fmt.Sprintf("os.Exit(%d)", code)}) }),
+	}
+	ex["log/log"] = map[string]reflect.Value{
+		"Fatal":   reflect.ValueOf(func(v ...any) { fatal("log.Fatal", func() { logger.Print(v...) }) }),
+		"Fatalf":  reflect.ValueOf(func(f string, v ...any) { fatal("log.Fatalf", func() { logger.Printf(f, v...) }) }),
+		"Fatalln": reflect.ValueOf(func(v ...any) { fatal("log.Fatalln", func() { logger.Println(v...) }) }),
+	}
+	return ex
+}
+
+// Interrupt cancels the running cell's context and stops the interpreter
+// at its next step. Compiled calls stop when they next check the context.
+func (e *Engine) Interrupt() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.cancel()
+}
+
+// Execute runs one cell, publishing its outputs to pub, and returns its
+// error, also published, or nil.
+func (e *Engine) Execute(ctx context.Context, code string, pub Publisher) *Error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	e.mu.Lock()
+	e.pub, e.ctx, e.cancel, e.trace = pub, ctx, cancel, nil
+	e.mu.Unlock()
+
+	err := e.run(ctx, code)
+	e.mu.Lock()
+	sync := e.sync
+	e.mu.Unlock()
+	if sync != nil {
+		sync()
+	}
+	e.flush()
+	if err != nil {
+		pub.Error(err)
+	}
+	return err
+}
+
+func (e *Engine) run(ctx context.Context, code string) *Error {
+	if name, ok := strings.CutPrefix(strings.TrimSpace(code), "?"); ok {
+		// A help request, as in IPython: "?strings.ToUpper".
+		text, found := e.Inspect(name, utf8.RuneCountInString(name))
+		if !found {
+			text = "nothing known about " + name + ": check its spelling, and import its package in a cell first"
+		}
+		e.publisher().Page(text)
+		return nil
+	}
+	chunks, err := split(code)
+	if err != nil {
+		return compileError(err)
+	}
+	for _, c := range chunks {
+		if c.expr != "" {
+			if ok, err := e.runResult(ctx, c); ok {
+				return err
+			}
+		}
+		src, added := c.src, []string(nil)
+		if c.imports {
+			var err error
+			if src, added, err = e.dedupImports(src); err != nil {
+				e.forgetImports(added)
+				return compileError(err)
+			}
+			if src == "" {
+				continue
+			}
+		}
+		prog, err := e.compile(src)
+		if err != nil {
+			e.forgetImports(added)
+			return compileError(atEnd(err, code))
+		}
+		if err := e.execute(ctx, prog); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resultVar holds the value of a cell's last expression.
+const resultVar = "_ppfResult"
+
+// prelude is compiled into every interpreter. _ppfKeep accepts exactly
+// one value: compiling a call to it tells whether an expression has one.
+const prelude = `var _ppfAny any
+func _ppfKeep(v any) { _ppfAny = v }
+`
+
+// runResult runs the last expression of a cell, c.expr, when it has
+// exactly one value, and shows that value. It returns false, having run
+// nothing, for an expression without a value or with several (a call of
+// fmt.Println), which then runs as a plain statement.
+func (e *Engine) runResult(ctx context.Context, c chunk) (bool, *Error) {
+	before := strings.TrimSuffix(c.src, c.expr)
+	if _, err := e.compile("func() { _ppfKeep(" + c.expr + ") }"); err != nil {
+		return false, nil
+	}
+	prog, err := e.compile(before + resultVar + " := " + c.expr)
+	if err != nil {
+		// yaegi cannot assign some values (a generic function's result)
+		// with :=; they still pass as an any, without their methods.
+		if prog, err = e.compile(before + "_ppfKeep(" + c.expr + ")"); err != nil {
+			return false, nil
+		}
+		if err := e.execute(ctx, prog); err != nil {
+			return true, err
+		}
+		if prog, err = e.compile(resultVar + " := _ppfAny"); err != nil {
+			return true, compileError(err)
+		}
+	}
+	if err := e.execute(ctx, prog); err != nil {
+		return true, err
+	}
+	e.showResult(ctx)
+	return true, nil
+}
+
+// richForms are the methods that give a value's rich forms, by MIME type.
+// They are found by compiling a call, so they work for types declared in
+// cells, whose methods compiled code cannot see.
+var richForms = []struct{ method, mime string }{
+	{"HTML", display.MIMEHTML},
+	{"Markdown", display.MIMEMarkdown},
+	{"SVG", display.MIMESVG},
+	{"PNG", display.MIMEPNG},
+	{"Error", display.MIMEText},
+	{"String", display.MIMEText},
+}
+
+// showResult publishes the value of resultVar with every rich form its
+// type has.
+func (e *Engine) showResult(ctx context.Context) {
+	m := map[string]any{}
+	for _, f := range richForms {
+		if _, ok := m[f.mime]; ok {
+			continue
+		}
+		prog, err := e.compile(resultVar + "." + f.method + "()")
+		if err != nil {
+			continue
+		}
+		v, err := e.in.ExecuteWithContext(ctx, prog)
+		if err != nil || !v.IsValid() {
+			continue
+		}
+		switch x := v.Interface().(type) {
+		case string:
+			m[f.mime] = x
+		case []byte:
+			m[f.mime] = base64.StdEncoding.EncodeToString(x)
+		}
+	}
+	e.mu.Lock()
+	e.trace = nil // frames of a method that panicked above
+	e.mu.Unlock()
+	if _, ok := m[display.MIMEText]; !ok {
+		prog, err := e.compile(resultVar)
+		if err != nil {
+			return
+		}
+		v, err := e.in.ExecuteWithContext(ctx, prog)
+		if err != nil {
+			return
+		}
+		var x any
+		if v.IsValid() && v.CanInterface() {
+			x = v.Interface()
+		}
+		m[display.MIMEText] = Format(x)
+	}
+	e.flush()
+	e.publisher().Result(display.Data{MIME: m})
+}
+
+// compile compiles src, turning the interpreter's own panics (on code it
+// does not support) into errors.
+func (e *Engine) compile(src string) (prog *interp.Program, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the interpreter (yaegi) failed on this code: %v%s", r, hint(src, fmt.Sprint(r)))
+		}
+	}()
+	return e.in.Compile(src)
+}
+
+// hint suggests a way around known yaegi limitations.
+func hint(src, msg string) string {
+	if msg == "nil type" && strings.Contains(src, "range") {
+		return "; yaegi cannot range over an integer or a function yet: write for i := 0; i < n; i++"
+	}
+	return ""
+}
+
+func (e *Engine) execute(ctx context.Context, prog *interp.Program) *Error {
+	_, err := e.in.ExecuteWithContext(ctx, prog)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return &Error{Name: "Interrupted", Value: "the cell was interrupted",
+			Traceback: []string{"Interrupted: the cell was interrupted"}}
+	}
+	var p interp.Panic
+	if !errors.As(err, &p) {
+		return &Error{Name: "RuntimeError", Value: cleanPos(err.Error()), Traceback: []string{"RuntimeError: " + cleanPos(err.Error())}}
+	}
+	e.mu.Lock()
+	trace := e.trace
+	e.trace = nil
+	e.mu.Unlock()
+	if x, ok := p.Value.(exitPanic); ok {
+		v := fmt.Sprintf("%s stopped the cell (exit status %d); the kernel and its variables are still there", x.call, x.code)
+		return &Error{Name: "Exit", Value: v, Traceback: []string{"Exit: " + v}}
+	}
+	v := fmt.Sprint(p.Value)
+	tb := []string{"panic: " + v, "", "goroutine of the cell (innermost first):"}
+	for _, t := range trace {
+		tb = append(tb, "    "+t)
+	}
+	return &Error{Name: "Panic", Value: v, Traceback: tb}
+}
+
+// atEnd rewrites an error placed after the cell's last line (where the
+// interpreter closes the function it wraps statements in) as "at the end
+// of the cell".
+func atEnd(err error, code string) error {
+	lines := strings.Count(code, "\n") + 1
+	msg := posRe.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		sub := posRe.FindStringSubmatch(m)
+		if n, _ := strconv.Atoi(sub[2]); n > lines {
+			return sub[1] + "at the end of the cell: "
+		}
+		return m
+	})
+	msg = strings.Replace(msg, "found '}'", "found the end of the cell", 1)
+	return errors.New(msg)
+}
+
+func compileError(err error) *Error {
+	var inc errIncomplete
+	msg := cleanPos(err.Error())
+	if errors.As(err, &inc) {
+		msg += ": close it and run the cell again"
+	}
+	tb := []string{"CompileError:"}
+	for _, l := range strings.Split(msg, "\n") {
+		tb = append(tb, "    "+l)
+	}
+	return &Error{Name: "CompileError", Value: msg, Traceback: tb}
+}
+
+// posRe matches the interpreter's source name in positions.
+var posRe = regexp.MustCompile(`(^|\s)(?:_\.go:)?(\d+):(\d+): `)
+
+// cleanPos writes positions as "line L: " of the cell. Columns are left
+// out: on a chunk's first line they count the interpreter's wrapping.
+func cleanPos(s string) string { return posRe.ReplaceAllString(s, "${1}line $2: ") }
+
+// SetOutputSync sets a function that Execute calls when a cell ends,
+// before its last output, to wait until what the process wrote to its
+// captured descriptors has reached Stdout and Stderr.
+func (e *Engine) SetOutputSync(sync func()) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.sync = sync
+}
+
+// Stdout is where text written to the cell's standard output goes (the
+// kernel sends the process's descriptor 1 here).
+func (e *Engine) Stdout() io.Writer { return e.stdout }
+
+// Stderr is where text written to the cell's standard error goes.
+func (e *Engine) Stderr() io.Writer { return e.stderr }
+
+// publisher returns the running (or last) cell's publisher.
+func (e *Engine) publisher() Publisher {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pub
+}
+
+// flush sends what the cell printed so far, before another output.
+func (e *Engine) flush() {
+	e.stdout.flush()
+	e.stderr.flush()
+}
+
+// panicRe matches the lines yaegi prints for each interpreted frame that a
+// panic unwinds, as "_.go:3:2: panic: main.f(...)".
+var panicRe = regexp.MustCompile(`^(\S+:)?\d+:\d+: panic`)
+
+// panicFilter is the interpreter's stderr: panic frames go to the cell's
+// traceback, the rest to the stderr stream.
+type panicFilter struct{ e *Engine }
+
+func (f panicFilter) Write(p []byte) (int, error) {
+	if panicRe.Match(p) {
+		line := strings.TrimSpace(cleanPos(string(p)))
+		line = strings.Replace(line, ": panic: main.", ": in ", 1)
+		line = strings.Replace(line, ": panic: main(...)", ": in the cell", 1)
+		line = strings.Replace(line, ": panic", "", 1)
+		f.e.mu.Lock()
+		f.e.trace = append(f.e.trace, line)
+		f.e.mu.Unlock()
+		return len(p), nil
+	}
+	return f.e.stderr.Write(p)
+}
+
+// discard is the publisher before the first cell.
+type discard struct{}
+
+func (discard) Stream(string, string)              {}
+func (discard) Display(display.Data, bool)         {}
+func (discard) Result(display.Data)                {}
+func (discard) Clear(bool)                         {}
+func (discard) Page(string)                        {}
+func (discard) Error(*Error)                       {}
+func (discard) Input(string, bool) (string, error) { return "", io.EOF }
