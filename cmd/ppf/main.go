@@ -22,6 +22,9 @@ Usage:
   ppf eval [flags]         measure perplexity on a text file
   ppf tokenize [flags] TEXT
                            print token ids as a JSON array
+  ppf prune [flags]        prune a model (uniform, wanda-sp, owl, flap, shortgpt,
+                           random), evaluate it, save it
+  ppf speed [flags]        tokens/s of the dense and the sliced pruned model
 
 Run "ppf COMMAND -h" for a command's flags. Models are found by name in
 $PPF_MODELS (default ../shared/models) and text in $PPF_DATA (default
@@ -36,6 +39,8 @@ var commands = map[string]command{
 	"generate": {runGenerate},
 	"eval":     {runEval},
 	"tokenize": {runTokenize},
+	"prune":    {runPrune},
+	"speed":    {runSpeed},
 	"demo":     {runDemo},
 }
 
