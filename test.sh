@@ -17,6 +17,7 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+go vet -tags noasm ./native/...
 
 # The kernel's yaegi bindings of the project's packages must be current.
 go generate ./kernel/cell/symbols
@@ -26,3 +27,7 @@ if [ -n "$(git status --porcelain -- kernel/cell/symbols)" ]; then
 fi
 
 go test -count=1 ./...
+
+# The portable Go kernels, as GOOS=js GOARCH=wasm and the noasm tag get them.
+go test -count=1 -tags noasm ./native/
+GOOS=js GOARCH=wasm go build ./native/ ./ppfnb/predictor/ ./ppfnb/agent/

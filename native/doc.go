@@ -8,5 +8,6 @@
 // llama2.c's run.c: embedding, then per layer RMSNorm, q/k/v projections,
 // RoPE, causal grouped-query attention, output projection, residual,
 // RMSNorm, SwiGLU MLP, residual; then the final RMSNorm and the classifier.
-// All matrix products go through MatMul.
+// All matrix products go through one place, matmul.go (SIMD kernels
+// chosen at run time, a plain Go fallback).
 package native

@@ -26,7 +26,6 @@ type State struct {
 	xb2    []float32   // (T, Dim) output of a block before the residual add
 	q      []float32   // (T, maxHeads*HeadDim)
 	attOut []float32   // (T, maxHeads*HeadDim) attention-weighted values
-	scores []float32   // (maxHeads, MaxContext) attention scores of one query per head
 	hb     []float32   // (T, maxHidden) SwiGLU gate
 	hb2    []float32   // (T, maxHidden) SwiGLU up
 	logits []float32   // (T, VocabSize)
@@ -34,6 +33,8 @@ type State struct {
 	values [][]float32 // (layer)(MaxContext, NumKVHeads*HeadDim) value cache
 	cos    []float32   // (MaxContext, HeadDim/2) RoPE rotation tables
 	sin    []float32   // (MaxContext, HeadDim/2)
+
+	team *team // helper goroutines and per-worker scratch, ended with the State
 }
 
 // Tap names a point of a layer where State.Observe sees activations.
@@ -68,8 +69,7 @@ func NewState(m *Model, maxTokens, maxContext int) *State {
 		m: m, MaxTokens: T, MaxContext: maxContext, Workers: runtime.GOMAXPROCS(0),
 		x: make([]float32, T*c.Dim), xb: make([]float32, T*c.Dim), xb2: make([]float32, T*c.Dim),
 		q: make([]float32, T*maxHeads*c.HeadDim), attOut: make([]float32, T*maxHeads*c.HeadDim),
-		scores: make([]float32, maxHeads*maxContext),
-		hb:     make([]float32, T*maxHidden), hb2: make([]float32, T*maxHidden),
+		hb: make([]float32, T*maxHidden), hb2: make([]float32, T*maxHidden),
 		logits: make([]float32, T*c.VocabSize),
 		keys:   make([][]float32, len(m.Layers)), values: make([][]float32, len(m.Layers)),
 	}
@@ -78,6 +78,8 @@ func NewState(m *Model, maxTokens, maxContext int) *State {
 		s.values[i] = make([]float32, maxContext*l.NumKVHeads*c.HeadDim)
 	}
 	s.cos, s.sin = ropeTables(c, maxContext)
+	s.team = newTeam()
+	runtime.AddCleanup(s, (*team).close, s.team)
 	return s
 }
 
@@ -120,9 +122,9 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			kc := s.keys[li][pos*kvDim : (pos+T)*kvDim]
 			vc := s.values[li][pos*kvDim : (pos+T)*kvDim]
 			q := s.q[:T*qDim]
-			matmul(s.Workers, q, s.xb, l.Wq, T, D, qDim)
-			matmul(s.Workers, kc, s.xb, l.Wk, T, D, kvDim)
-			matmul(s.Workers, vc, s.xb, l.Wv, T, D, kvDim)
+			matmul(s.team, s.Workers, q, s.xb, l.Wq, T, D, qDim)
+			matmul(s.team, s.Workers, kc, s.xb, l.Wk, T, D, kvDim)
+			matmul(s.team, s.Workers, vc, s.xb, l.Wv, T, D, kvDim)
 
 			// RoPE on queries and keys
 			for t := 0; t < T; t++ {
@@ -138,7 +140,7 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			s.observe(li, TapAttnOutInput, s.attOut[:T*qDim], qDim)
 
 			// output projection back into the residual stream
-			matmul(s.Workers, s.xb2[:T*D], s.attOut[:T*qDim], l.Wo, T, qDim, D)
+			matmul(s.team, s.Workers, s.xb2[:T*D], s.attOut[:T*qDim], l.Wo, T, qDim, D)
 			addResidual(s.x[:T*D], s.xb2[:T*D], l.AttnBias, D)
 		} else if l.AttnBias != nil {
 			// all heads pruned: the compensation bias stands in for them
@@ -152,14 +154,14 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			s.observe(li, TapMLPInput, s.xb[:T*D], D)
 
 			// SwiGLU: down(silu(gate x) * up x), masked channels zeroed
-			matmul(s.Workers, s.hb[:T*H], s.xb, l.Gate, T, D, H)
-			matmul(s.Workers, s.hb2[:T*H], s.xb, l.Up, T, D, H)
+			matmul(s.team, s.Workers, s.hb[:T*H], s.xb, l.Gate, T, D, H)
+			matmul(s.team, s.Workers, s.hb2[:T*H], s.xb, l.Up, T, D, H)
 			swiGLU(s.hb[:T*H], s.hb2[:T*H])
 			if l.ChannelMask != nil {
 				applyMask(s.hb[:T*H], l.ChannelMask)
 			}
 			s.observe(li, TapDownInput, s.hb[:T*H], H)
-			matmul(s.Workers, s.xb2[:T*D], s.hb[:T*H], l.Down, T, H, D)
+			matmul(s.team, s.Workers, s.xb2[:T*D], s.hb[:T*H], l.Down, T, H, D)
 			addResidual(s.x[:T*D], s.xb2[:T*D], l.MLPBias, D)
 		} else if l.MLPBias != nil {
 			addResidual(s.x[:T*D], nil, l.MLPBias, D)
@@ -170,47 +172,77 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 	// final rmsnorm and classifier
 	rmsNorm(s.x[:T*D], s.x[:T*D], m.FinalNorm, c.NormEps, D)
 	logits := s.logits[:T*c.VocabSize]
-	matmul(s.Workers, logits, s.x, m.Output, T, D, c.VocabSize)
+	matmul(s.team, s.Workers, logits, s.x, m.Output, T, D, c.VocabSize)
 	return logits, nil
 }
 
 // attention computes, for every query token t (at position pos+t) and query
 // head h, softmax(q·kᵀ/√headDim) over positions 0..pos+t, times the values,
 // into attOut. Query head h reads key/value head h/(NumHeads/NumKVHeads).
+// Heads are split across workers; each head's products go through the gemm
+// a block of queries at a time.
 func (s *State) attention(li int, l *Layer, T, pos int) {
-	hd, seq := s.m.HeadDim, s.MaxContext
+	hd := s.m.HeadDim
+	workers := max(1, min(s.Workers, l.NumHeads))
+	if l.NumHeads*T*(pos+T)*hd < minParallelWork {
+		workers = 1
+	}
+	sc := s.team.scratch(workers)
+	for _, w := range sc {
+		if len(w.scores) < queryBlock*s.MaxContext {
+			w.scores = make([]float32, queryBlock*s.MaxContext)
+		}
+	}
+	t := &s.team.attn
+	*t = attentionTask{g: defaultGemm, sc: sc, l: l, q: s.q, keys: s.keys[li], values: s.values[li], out: s.attOut,
+		T: T, pos: pos, hd: hd, scale: float32(1 / math.Sqrt(float64(hd)))}
+	s.team.run(workers, t)
+	*t = attentionTask{}
+}
+
+// queryBlock is the number of queries whose scores are held at once.
+const queryBlock = 64
+
+// attentionTask is State.attention for the heads of one worker.
+type attentionTask struct {
+	g                    gemm
+	sc                   []*scratch
+	l                    *Layer
+	q, keys, values, out []float32
+	T, pos, hd           int
+	scale                float32
+}
+
+func (a *attentionTask) run(w, workers int) {
+	l, hd, T, pos := a.l, a.hd, a.T, a.pos
 	qDim, kvDim := l.NumHeads*hd, l.NumKVHeads*hd
 	group := l.NumHeads / l.NumKVHeads
-	keys, values := s.keys[li], s.values[li]
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	parallelFor(s.Workers, l.NumHeads, T*(pos+T)*hd, func(lo, hi int) {
-		for h := lo; h < hi; h++ {
-			if l.HeadMask != nil && !l.HeadMask[h] {
-				for t := 0; t < T; t++ {
-					clear(s.attOut[t*qDim+h*hd : t*qDim+(h+1)*hd])
-				}
-				continue
-			}
-			kvOff := (h / group) * hd
-			att := s.scores[h*seq : (h+1)*seq]
+	sc := a.sc[w]
+	lo, hi := split(l.NumHeads, 1, w, workers)
+	for h := lo; h < hi; h++ {
+		if l.HeadMask != nil && !l.HeadMask[h] {
 			for t := 0; t < T; t++ {
-				q := s.q[t*qDim+h*hd : t*qDim+(h+1)*hd]
-				n := pos + t + 1
-				for p := 0; p < n; p++ {
-					att[p] = dot(q, keys[p*kvDim+kvOff:]) * scale
-				}
-				softmax(att[:n])
-				out := s.attOut[t*qDim+h*hd : t*qDim+(h+1)*hd]
-				clear(out)
-				for p := 0; p < n; p++ {
-					a, v := att[p], values[p*kvDim+kvOff:p*kvDim+kvOff+hd]
-					for i := range out {
-						out[i] += a * v[i]
-					}
-				}
+				clear(a.out[t*qDim+h*hd : t*qDim+(h+1)*hd])
 			}
+			continue
 		}
-	})
+		kvOff := (h / group) * hd
+		for t0 := 0; t0 < T; t0 += queryBlock {
+			tq := min(queryBlock, T-t0)
+			n := pos + t0 + tq // positions seen by the block's last query
+			att := sc.scores[:tq*n]
+			a.g.nt(sc, att, n, a.q[t0*qDim+h*hd:], qDim, a.keys[kvOff:], kvDim, tq, hd, 0, n)
+			for r := 0; r < tq; r++ {
+				row, seen := att[r*n:(r+1)*n], pos+t0+r+1
+				for p := range row[:seen] {
+					row[p] *= a.scale
+				}
+				softmax(row[:seen])
+				clear(row[seen:]) // later positions: weight 0, which adds exactly nothing
+			}
+			a.g.nn(sc, a.out[t0*qDim+h*hd:], qDim, att, n, a.values[kvOff:], kvDim, tq, n, hd)
+		}
+	}
 }
 
 func (s *State) observe(layer int, tap Tap, rows []float32, width int) {

@@ -1,16 +1,23 @@
 package native
 
-import (
-	"runtime"
-	"sync"
-)
+import "runtime"
 
 // This file is the one place where matrix products happen; most of the
-// engine's time is spent in MatMul.
+// engine's time is spent in them. Two shapes cover the whole forward pass:
+//
+//   - nt, out = x · wᵀ: activations (tokens, in) times an nn.Linear weight
+//     (out, in), and attention scores q · kᵀ;
+//   - nn, out = a · b: attention weights (tokens, positions) times the
+//     values (positions, headDim).
+//
+// A gemm implements both on one goroutine. The portable one is plain Go
+// (gemmGo, below); matmul_amd64.go adds AVX2 and AVX-512 kernels chosen at
+// run time. Every implementation sums each output along k sequentially, so
+// a token's result does not depend on how many tokens share the product.
 
 // MatMul computes out = x · wᵀ: x is (n, in) activations, one row per token,
-// w is (outDim, in) in nn.Linear layout, out is (n, outDim). Rows of w are
-// split across all cores when the product is large enough to pay for it.
+// w is (outDim, in) in nn.Linear layout, out is (n, outDim). Columns of out
+// are split across all cores when the product is large enough to pay for it.
 //
 // The plain loop it implements:
 //
@@ -19,29 +26,85 @@ import (
 //			out[t*outDim+o] = dot(x[t*in:(t+1)*in], w[o*in:(o+1)*in])
 //		}
 //	}
+//
+// with dot summing in order; the SIMD kernels fuse each multiply-add.
 func MatMul(out, x, w []float32, n, in, outDim int) {
-	matmul(runtime.GOMAXPROCS(0), out, x, w, n, in, outDim)
+	tm := newTeam()
+	defer tm.close()
+	matmul(tm, runtime.GOMAXPROCS(0), out, x, w, n, in, outDim)
 }
 
-// matmul is MatMul on at most workers goroutines.
-func matmul(workers int, out, x, w []float32, n, in, outDim int) {
+// matmul is MatMul on at most workers goroutines of tm.
+func matmul(tm *team, workers int, out, x, w []float32, n, in, outDim int) {
 	if len(x) < n*in || len(w) < outDim*in || len(out) < n*outDim {
 		panic("native: MatMul slices shorter than their shapes")
 	}
-	parallelFor(workers, outDim, n*in, func(lo, hi int) {
-		matmulRows(out, x, w, n, in, outDim, lo, hi)
-	})
+	g := defaultGemm
+	if n*in*outDim < minParallelWork {
+		workers = 1
+	}
+	workers = max(1, min(workers, (outDim+g.align()-1)/g.align()))
+	t := &tm.linear
+	*t = linearTask{g: g, sc: tm.scratch(workers), out: out, x: x, w: w, n: n, in: in, outDim: outDim}
+	tm.run(workers, t)
+	*t = linearTask{} // drop the references, so that the team keeps no model alive
 }
 
-// matmulRows computes the columns [lo, hi) of out. Four tokens share each
-// load of a weight row, which keeps w streaming from cache once per
-// four tokens instead of once per token.
-func matmulRows(out, x, w []float32, n, in, outDim, lo, hi int) {
+// linearTask is one matmul call, split by output columns across workers.
+type linearTask struct {
+	g             gemm
+	sc            []*scratch
+	out, x, w     []float32
+	n, in, outDim int
+}
+
+func (t *linearTask) run(w, workers int) {
+	lo, hi := split(t.outDim, t.g.align(), w, workers)
+	if lo < hi {
+		t.g.nt(t.sc[w], t.out, t.outDim, t.x, t.in, t.w, t.in, t.n, t.in, lo, hi)
+	}
+}
+
+// split returns worker w's share [lo, hi) of n items cut into as equal runs
+// as possible, each starting at a multiple of align.
+func split(n, align, w, workers int) (lo, hi int) {
+	blocks := (n + align - 1) / align
+	lo = blocks * w / workers * align
+	hi = min(blocks*(w+1)/workers*align, n)
+	return min(lo, n), hi
+}
+
+// minParallelWork is the number of multiply-adds below which splitting work
+// across goroutines costs more than it saves.
+const minParallelWork = 1 << 15
+
+// A gemm computes the two product shapes on the calling goroutine, using
+// sc for its packed panels. Strides (ld*) are in elements.
+type gemm interface {
+	// nt computes the columns [lo, hi) of out = x · wᵀ for n rows:
+	// out[t*ldc+j] = Σ_k x[t*ldx+k]·w[j*ldw+k], k < in.
+	nt(sc *scratch, out []float32, ldc int, x []float32, ldx int, w []float32, ldw int, n, in, lo, hi int)
+	// nn computes out = a · b for n rows and m columns:
+	// out[t*ldc+j] = Σ_p a[t*lda+p]·b[p*ldb+j], p < k.
+	nn(sc *scratch, out []float32, ldc int, a []float32, lda int, b []float32, ldb int, n, k, m int)
+	// align is the column granularity worth giving one worker.
+	align() int
+	name() string
+}
+
+// gemmGo is the portable implementation: the plain loops, with four tokens
+// sharing each load of a weight row.
+type gemmGo struct{}
+
+func (gemmGo) name() string { return "go" }
+func (gemmGo) align() int   { return 8 }
+
+func (gemmGo) nt(_ *scratch, out []float32, ldc int, x []float32, ldx int, w []float32, ldw int, n, in, lo, hi int) {
 	t := 0
 	for ; t+4 <= n; t += 4 {
-		x0, x1, x2, x3 := x[t*in:(t+1)*in], x[(t+1)*in:(t+2)*in], x[(t+2)*in:(t+3)*in], x[(t+3)*in:(t+4)*in]
+		x0, x1, x2, x3 := x[t*ldx:t*ldx+in], x[(t+1)*ldx:(t+1)*ldx+in], x[(t+2)*ldx:(t+2)*ldx+in], x[(t+3)*ldx:(t+3)*ldx+in]
 		for o := lo; o < hi; o++ {
-			wr := w[o*in : (o+1)*in]
+			wr := w[o*ldw : o*ldw+in]
 			var s0, s1, s2, s3 float32
 			for i, wv := range wr {
 				s0 += x0[i] * wv
@@ -49,16 +112,28 @@ func matmulRows(out, x, w []float32, n, in, outDim, lo, hi int) {
 				s2 += x2[i] * wv
 				s3 += x3[i] * wv
 			}
-			out[t*outDim+o] = s0
-			out[(t+1)*outDim+o] = s1
-			out[(t+2)*outDim+o] = s2
-			out[(t+3)*outDim+o] = s3
+			out[t*ldc+o] = s0
+			out[(t+1)*ldc+o] = s1
+			out[(t+2)*ldc+o] = s2
+			out[(t+3)*ldc+o] = s3
 		}
 	}
 	for ; t < n; t++ {
-		xr := x[t*in : (t+1)*in]
+		xr := x[t*ldx : t*ldx+in]
 		for o := lo; o < hi; o++ {
-			out[t*outDim+o] = dot(xr, w[o*in:(o+1)*in])
+			out[t*ldc+o] = dot(xr, w[o*ldw:])
+		}
+	}
+}
+
+func (gemmGo) nn(_ *scratch, out []float32, ldc int, a []float32, lda int, b []float32, ldb int, n, k, m int) {
+	for t := 0; t < n; t++ {
+		o := out[t*ldc : t*ldc+m]
+		clear(o)
+		for p, av := range a[t*lda : t*lda+k] {
+			for j, bv := range b[p*ldb : p*ldb+m] {
+				o[j] += av * bv
+			}
 		}
 	}
 }
@@ -74,30 +149,23 @@ func dot(a, b []float32) float32 {
 	return s
 }
 
-// minParallelWork is the number of multiply-adds below which splitting work
-// across goroutines costs more than it saves.
-const minParallelWork = 1 << 15
+// scratch is one worker's private buffers: packed panels for a gemm and
+// the attention scores of a block of queries.
+type scratch struct {
+	panel  []float32 // (kBlock, maxNR) a packed panel of w or b
+	tile   []float32 // (maxMR, maxNR) an output tile at a ragged edge
+	rows   []float32 // (tokens, kBlock) a k block of far-apart rows, copied close
+	scores []float32 // (queryBlock, context) attention scores, sized by the caller
+}
 
-// parallelFor splits [0, n) into one contiguous chunk for each of at most
-// workers goroutines and runs fn on each; costPerItem estimates the work of
-// one item so that small loops run on the calling goroutine.
-func parallelFor(workers, n, costPerItem int, fn func(lo, hi int)) {
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 || n*costPerItem < minParallelWork {
-		fn(0, n)
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (n + workers - 1) / workers
-	for lo := 0; lo < n; lo += chunk {
-		hi := min(lo+chunk, n)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(lo, hi)
-		}()
-	}
-	wg.Wait()
+// Sizes of the packed blocks, shared by every gemm: a panel of kBlock rows
+// of maxNR floats (32 KiB) stays in the L1 cache while rows of x stream past.
+const (
+	kBlock = 256
+	maxNR  = 32
+	maxMR  = 12
+)
+
+func newScratch() *scratch {
+	return &scratch{panel: make([]float32, kBlock*maxNR), tile: make([]float32, maxMR*maxNR)}
 }

@@ -7,14 +7,25 @@ import "math"
 func rmsNorm(out, x, weight []float32, eps float32, dim int) {
 	for r := 0; r < len(x)/dim; r++ {
 		row, o := x[r*dim:(r+1)*dim], out[r*dim:(r+1)*dim]
-		var ss float32
-		for _, v := range row {
-			ss += v * v
-		}
-		inv := float32(1 / math.Sqrt(float64(ss/float32(dim)+eps)))
-		for i, v := range row {
-			o[i] = weight[i] * (inv * v)
-		}
+		inv := float32(1 / math.Sqrt(float64(sumSquares(row)/float32(dim)+eps)))
+		scaleBy(o, row, weight, inv)
+	}
+}
+
+// sumSquaresGo is sumSquares in plain Go.
+func sumSquaresGo(x []float32) float32 {
+	var ss float32
+	for _, v := range x {
+		ss += v * v
+	}
+	return ss
+}
+
+// scaleByGo is scaleBy in plain Go.
+func scaleByGo(out, x, weight []float32, s float32) {
+	weight = weight[:len(x)]
+	for i, v := range x {
+		out[i] = weight[i] * (s * v)
 	}
 }
 
@@ -74,8 +85,8 @@ func rope(vec, cos, sin []float32, headDim int) {
 	}
 }
 
-// softmax turns x into probabilities in place.
-func softmax(x []float32) {
+// softmaxGo is softmax in plain Go: math.Exp, and sums in order.
+func softmaxGo(x []float32) {
 	maxVal := x[0]
 	for _, v := range x[1:] {
 		maxVal = max(maxVal, v)
@@ -91,8 +102,8 @@ func softmax(x []float32) {
 	}
 }
 
-// swiGLU computes gate = silu(gate) * up in place.
-func swiGLU(gate, up []float32) {
+// swiGLUGo is swiGLU in plain Go.
+func swiGLUGo(gate, up []float32) {
 	for i, g := range gate {
 		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
 	}

@@ -1,0 +1,175 @@
+package native
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// Benchmarks of the matrix products and of whole forward passes. Built
+// with -tags openblas (cgo, libopenblas-dev), every product is also timed
+// with OpenBLAS, call for call alternately in the same loop, and reported
+// as ref_GFLOP/s and the ratio x_openblas-CORE (engine time over OpenBLAS
+// time, inverted: above 1 the engine is faster). For one-core figures:
+//
+//	OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell go test -tags openblas -run XXX -bench 'Sgemm|MatVec' -cpu 1 ./native/
+//	OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=SkylakeX go test -tags openblas -run XXX -bench 'Sgemm|MatVec' -cpu 1 ./native/
+
+// blasRef is the reference library of the benchmarks, nil without the
+// openblas tag.
+type blasRef struct {
+	name  string
+	sgemm func(out, x, w []float32, n, in, outDim int)
+	sgemv func(out, x, w []float32, in, outDim int)
+}
+
+var reference *blasRef
+
+// compare runs the engine's product (ours) and the reference's (ref)
+// alternately, so that both see the same machine at the same moments, and
+// reports both rates and their ratio.
+func compare(b *testing.B, flops float64, ours, ref func()) {
+	var tOurs, tRef time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		ref()
+		t1 := time.Now()
+		ours()
+		tOurs += time.Since(t1)
+		tRef += t1.Sub(t0)
+	}
+	n := float64(b.N)
+	b.ReportMetric(flops*n/tOurs.Seconds()/1e9, "GFLOP/s")
+	b.ReportMetric(flops*n/tRef.Seconds()/1e9, "ref_GFLOP/s")
+	b.ReportMetric(tRef.Seconds()/tOurs.Seconds(), "x_"+reference.name)
+}
+
+// BenchmarkSgemm times out = x · wᵀ for x (M, K) and w (N, K), named
+// MxNxK/implementation, for every implementation this machine runs, on
+// GOMAXPROCS workers (-cpu 1 for one core); with the openblas tag,
+// alternately with cblas_sgemm.
+func BenchmarkSgemm(b *testing.B) {
+	for _, s := range [][3]int{{512, 512, 512}, {2048, 512, 512}, {4096, 4096, 4096}} {
+		n, outDim, in := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 1))
+		x, w, out := randSlice(rng, n*in), randSlice(rng, outDim*in), make([]float32, n*outDim)
+		flops := 2 * float64(n) * float64(outDim) * float64(in)
+		for _, g := range gemms() {
+			b.Run(fmt.Sprintf("%dx%dx%d/%s", n, outDim, in, g.name()), func(b *testing.B) {
+				defer func(old gemm) { defaultGemm = old }(defaultGemm)
+				defaultGemm = g
+				tm := newTeam()
+				defer tm.close()
+				ours := func() { matmul(tm, runtime.GOMAXPROCS(0), out, x, w, n, in, outDim) }
+				if reference != nil {
+					compare(b, flops, ours, func() { reference.sgemm(out, x, w, n, in, outDim) })
+					return
+				}
+				for b.Loop() {
+					ours()
+				}
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkMatVec times MatMul of one token, the shape of decoding, for
+// Llama 7B's attention and MLP weights (outDim x in); with the openblas
+// tag, alternately with cblas_sgemv.
+func BenchmarkMatVec(b *testing.B) {
+	for _, s := range [][2]int{{4096, 4096}, {11008, 4096}} {
+		outDim, in := s[0], s[1]
+		rng := rand.New(rand.NewPCG(2, 2))
+		x, w, out := randSlice(rng, in), randSlice(rng, outDim*in), make([]float32, outDim)
+		flops := 2 * float64(outDim) * float64(in)
+		b.Run(fmt.Sprintf("%dx%d/%s", outDim, in, defaultGemm.name()), func(b *testing.B) {
+			tm := newTeam()
+			defer tm.close()
+			ours := func() { matmul(tm, runtime.GOMAXPROCS(0), out, x, w, 1, in, outDim) }
+			if reference != nil {
+				compare(b, flops, ours, func() { reference.sgemv(out, x, w, in, outDim) })
+				return
+			}
+			for b.Loop() {
+				ours()
+			}
+			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// forwardFLOPs counts the multiply-adds (times 2) of one forward pass of T
+// tokens from position 0: the products and the attention.
+func forwardFLOPs(m *Model, T int) float64 {
+	c := m.Config
+	var f float64
+	for _, l := range m.Layers {
+		q, kv := l.NumHeads*c.HeadDim, l.NumKVHeads*c.HeadDim
+		f += 2 * float64(T) * float64(c.Dim) * float64(2*q+2*kv+3*l.HiddenDim)
+		f += 4 * float64(l.NumHeads*c.HeadDim) * float64(T*(T+1)/2) // q·kᵀ and att·v
+	}
+	return f + 2*float64(T)*float64(c.Dim)*float64(c.VocabSize)
+}
+
+// BenchmarkForward times whole forward passes of one window, as
+// perplexity runs them, on GOMAXPROCS workers: the two checkpoints at
+// seqlen 128, and a random model with Llama 7B's layer shapes cut to
+// 2048 wide (dim 2048, hidden 5632, 16 heads, 4 layers, vocab 32000) at
+// seqlen 256. For the last, each pass alternates with a 2048x512x512
+// sgemm on the same workers, and x_sgemm is the forward pass's rate over
+// the sgemm's.
+func BenchmarkForward(b *testing.B) {
+	run := func(b *testing.B, m *Model, T int, withSgemm bool) {
+		s := NewState(m, T, T)
+		tokens := make([]int, T)
+		for i := range tokens {
+			tokens[i] = (i*7 + 3) % m.VocabSize
+		}
+		ctx := context.Background()
+		const gn, gout, gin = 2048, 512, 512
+		rng := rand.New(rand.NewPCG(1, 1))
+		x, w, out := randSlice(rng, gn*gin), randSlice(rng, gout*gin), make([]float32, gn*gout)
+		var tForward, tSgemm time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			if _, err := s.Forward(ctx, tokens, 0); err != nil {
+				b.Fatal(err)
+			}
+			tForward += time.Since(t0)
+			if withSgemm {
+				t1 := time.Now()
+				matmul(s.team, s.Workers, out, x, w, gn, gin, gout)
+				tSgemm += time.Since(t1)
+			}
+		}
+		n := float64(b.N)
+		rate := forwardFLOPs(m, T) * n / tForward.Seconds() / 1e9
+		b.ReportMetric(float64(T)*n/tForward.Seconds(), "tokens/s")
+		b.ReportMetric(rate, "GFLOP/s")
+		if withSgemm {
+			sgemm := 2 * gn * gout * gin * n / tSgemm.Seconds() / 1e9
+			b.ReportMetric(sgemm, "sgemm_GFLOP/s")
+			b.ReportMetric(rate/sgemm, "x_sgemm")
+		}
+	}
+	for _, c := range []struct{ name, file string }{
+		{"stories260K", "stories260K.bin"}, {"babyllama-tok105", "model5000.bin"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			m, err := LoadLlama2C(filepath.Join(ModelsDir(), c.name, c.file))
+			if err != nil {
+				b.Skip(err)
+			}
+			run(b, m, 128, false)
+		})
+	}
+	b.Run("llama-2048x4", func(b *testing.B) {
+		m := RandomModel(Config{Dim: 2048, HiddenDim: 5632, NumLayers: 4, NumHeads: 16, VocabSize: 32000, SeqLen: 256}, 1)
+		run(b, m, 256, true)
+	})
+}
