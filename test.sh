@@ -18,6 +18,10 @@ if [ -n "$unformatted" ]; then
 fi
 go vet ./...
 go vet -tags noasm ./native/...
+GOOS=js GOARCH=wasm go vet ./wasm/...
+
+# The committed WebAssembly build of the predictor page must be current.
+go run ./wasm/internal/gen -check
 
 # The kernel's yaegi bindings of the project's packages must be current.
 go generate ./kernel/cell/symbols
@@ -31,3 +35,6 @@ go test -count=1 ./...
 # The portable Go kernels, as GOOS=js GOARCH=wasm and the noasm tag get them.
 go test -count=1 -tags noasm ./native/
 GOOS=js GOARCH=wasm go build ./native/ ./ppfnb/predictor/ ./ppfnb/agent/
+
+# The browser API under Node (Go's wasm_exec wrapper).
+PATH="$(go env GOROOT)/lib/wasm:$PATH" GOOS=js GOARCH=wasm go test -count=1 ./wasm/...

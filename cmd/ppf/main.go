@@ -25,6 +25,8 @@ Usage:
   ppf prune [flags]        prune a model (uniform, wanda-sp, owl, flap, shortgpt,
                            random), evaluate it, save it
   ppf speed [flags]        tokens/s of the dense and the sliced pruned model
+  ppf serve [flags]        the predictor page in a browser: sliders per layer,
+                           predicted perplexity, the agent's policies
 
 Run "ppf COMMAND -h" for a command's flags. Models are found by name in
 $PPF_MODELS (default ../shared/models) and text in $PPF_DATA (default
@@ -41,6 +43,7 @@ var commands = map[string]command{
 	"tokenize": {runTokenize},
 	"prune":    {runPrune},
 	"speed":    {runSpeed},
+	"serve":    {runServe},
 	"demo":     {runDemo},
 }
 
