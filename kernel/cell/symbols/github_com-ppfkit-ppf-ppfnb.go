@@ -12,13 +12,16 @@ import (
 func init() {
 	Symbols["github.com/ppfkit/ppf/ppfnb/ppfnb"] = map[string]reflect.Value{
 		// function, constant and variable definitions
-		"Load":         reflect.ValueOf(ppfnb.Load),
-		"ResolveData":  reflect.ValueOf(ppfnb.ResolveData),
-		"TextProtocol": reflect.ValueOf(constant.MakeFromLiteral("\"CRLF->LF, lines joined by \\\\n, tokenized once with BOS, non-overlapping windows\"", token.STRING, 0)),
+		"Load":                 reflect.ValueOf(ppfnb.Load),
+		"PredictorWidget":      reflect.ValueOf(ppfnb.PredictorWidget),
+		"PredictorWidgetFiles": reflect.ValueOf(ppfnb.PredictorWidgetFiles),
+		"ResolveData":          reflect.ValueOf(ppfnb.ResolveData),
+		"TextProtocol":         reflect.ValueOf(constant.MakeFromLiteral("\"CRLF->LF, lines joined by \\\\n, tokenized once with BOS, non-overlapping windows\"", token.STRING, 0)),
 
 		// type definitions
 		"Eval":            reflect.ValueOf((*ppfnb.Eval)(nil)),
 		"GenerateOptions": reflect.ValueOf((*ppfnb.GenerateOptions)(nil)),
 		"LM":              reflect.ValueOf((*ppfnb.LM)(nil)),
+		"Widget":          reflect.ValueOf((*ppfnb.Widget)(nil)),
 	}
 }
