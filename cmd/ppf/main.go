@@ -25,6 +25,15 @@ Usage:
   ppf prune [flags]        prune a model (uniform, wanda-sp, owl, flap, shortgpt,
                            random), evaluate it, save it
   ppf speed [flags]        tokens/s of the dense and the sliced pruned model
+  ppf collect [flags]      measure sampled policies into a JSON Lines dataset
+                           (resumable, --shard i/n; --merge joins shard files)
+  ppf train-predictor [flags]
+                           train the performance predictor on a dataset
+  ppf train-agent [flags]  train the ratio-conditioned agent against a predictor
+  ppf search [flags]       static search at one ratio: evolution on the predictor,
+                           verified for real, refitted each round
+  ppf predict [flags]      score a policy (or the agent's) with a predictor
+  ppf experiment [flags]   the whole pipeline and the table of every method
   ppf serve [flags]        the predictor page in a browser: sliders per layer,
                            predicted perplexity, the agent's policies
 
@@ -45,6 +54,13 @@ var commands = map[string]command{
 	"speed":    {runSpeed},
 	"serve":    {runServe},
 	"demo":     {runDemo},
+
+	"collect":         {runCollect},
+	"train-predictor": {runTrainPredictor},
+	"train-agent":     {runTrainAgent},
+	"search":          {runSearch},
+	"predict":         {runPredict},
+	"experiment":      {runExperiment},
 }
 
 func main() {

@@ -17,6 +17,9 @@ import "reflect"
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb/display
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native/tokenizer
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native/prune
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb/predictor
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb/agent
 
 // Symbols maps "import/path/name" to the package's exported symbols, in the
 // form interp.Use takes. The generated files fill it at init; it is not

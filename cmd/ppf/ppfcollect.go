@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/ppfkit/ppf/ppfnb"
+	"github.com/ppfkit/ppf/ppfnb/agent"
+	"github.com/ppfkit/ppf/ppfnb/predictor"
+)
+
+// evalFlags are the settings of the text slices and the units, shared by
+// the commands that measure policies: collect, search and experiment. A
+// search must use the collection's.
+type evalFlags struct {
+	model, tok, text, units string
+	searchTokens, seqLen    int
+}
+
+func (f *evalFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.model, "model", "stories260K", "model name or path")
+	fs.StringVar(&f.tok, "tokenizer", "", "tokenizer file (default: the one beside the model)")
+	fs.StringVar(&f.text, "text", ppfnb.DefaultText, "in-domain text: its first 4096 tokens calibrate, the next --search-tokens are the search slice, the rest the report slice")
+	fs.IntVar(&f.searchTokens, "search-tokens", ppfnb.DefaultSearchTokens, "length of the search slice in tokens (collection and search must agree)")
+	fs.IntVar(&f.seqLen, "seqlen", ppfnb.DefaultSeqLen, "window of every measurement in tokens (or the model's context if shorter)")
+	fs.StringVar(&f.units, "units", ppfnb.UnitsFLAP, "which units a policy keeps inside a layer: flap (fluctuation score with bias compensation) or wanda-sp")
+}
+
+func (f *evalFlags) evaluator(ctx context.Context, stderr io.Writer) (*ppfnb.Evaluator, error) {
+	return ppfnb.NewEvaluator(ctx, ppfnb.EvaluatorOptions{Model: f.model, Tokenizer: f.tok, Text: f.text,
+		SearchTokens: f.searchTokens, SeqLen: f.seqLen, Units: f.units, Progress: newProgress(stderr, "calibration")})
+}
+
+// stages draws one progress bar per step of a long command on a terminal.
+type stages struct {
+	w   io.Writer
+	bar func(done, total int)
+}
+
+func (s *stages) stage(name string) {
+	fmt.Fprintf(s.w, "ppf: %s\n", name)
+	s.bar = newProgress(s.w, name)
+}
+
+func (s *stages) log(msg string) { fmt.Fprintf(s.w, "ppf: %s\n", msg) }
+
+func (s *stages) progress(done, total int) {
+	if s.bar != nil {
+		s.bar(done, total)
+	}
+}
+
+// parseShard reads "i/n".
+func parseShard(s string) (shard, shards int, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	if ok {
+		shard, err = strconv.Atoi(a)
+		if err == nil {
+			shards, err = strconv.Atoi(b)
+		}
+	}
+	if !ok || err != nil || shards < 1 || shard < 0 || shard >= shards {
+		return 0, 0, fmt.Errorf("--shard %q: write i/n with 0 <= i < n, e.g. --shard 0/4 (Slurm: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT)", s)
+	}
+	return shard, shards, nil
+}
+
+func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("collect", "--model M --out FILE [--samples N] [--seed S] [--shard i/n]  |  ppf collect --merge --out FILE SHARD...", stderr)
+	var f evalFlags
+	f.register(fs)
+	out := fs.String("out", "", "JSON Lines file of measured policies (resumed when it exists) (required)")
+	var opt ppfnb.CollectOptions
+	fs.IntVar(&opt.Samples, "samples", 300, "samples of the whole collection, all shards together")
+	fs.Uint64Var(&opt.Seed, "seed", 1, "fixes every sample's policy: shards of one seed merge into the single run")
+	shard := fs.String("shard", "0/1", "measure shard i of n: the samples k with k mod n == i")
+	fs.Float64Var(&opt.RatioMin, "ratio-min", ppfnb.DefaultRatioMin, "smallest global ratio drawn")
+	fs.Float64Var(&opt.RatioMax, "ratio-max", ppfnb.DefaultRatioMax, "largest global ratio drawn")
+	merge := fs.Bool("merge", false, "merge the shard files given as arguments into --out, sorted by sample index")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		fs.Usage()
+		return fmt.Errorf("--out is required: the dataset file to write (or resume)")
+	}
+	if *merge {
+		res, err := ppfnb.MergeShards(*out, fs.Args())
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(res)
+		}
+		fmt.Fprintf(stdout, "merged %d records of model %s from %d files into %s", res.Records, res.ModelID, res.Files, res.Out)
+		if res.Missing > 0 {
+			fmt.Fprintf(stdout, "; %d sample indices below the largest are missing (unfinished shards: resume them and merge again)", res.Missing)
+		}
+		fmt.Fprintln(stdout)
+		return nil
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q: shard files are merged with --merge", fs.Args())
+	}
+	var err error
+	if opt.Shard, opt.Shards, err = parseShard(*shard); err != nil {
+		return err
+	}
+	e, err := f.evaluator(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	st := &stages{w: stderr}
+	opt.Log, opt.Progress = st.log, newProgress(stderr, "collect")
+	res, err := ppfnb.Collect(ctx, e, *out, opt)
+	if err != nil {
+		if res != nil && res.Measured+res.Resumed > 0 {
+			fmt.Fprintf(stderr, "ppf collect: %s keeps %d of %d records; run the same command again to continue\n", *out, res.Measured+res.Resumed, res.Total)
+		}
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "%s: %d records of shard %d/%d of a %d-sample collection (%d measured now, %d resumed), model %s\n",
+		res.Path, len(res.Records), res.Shard, res.Shards, opt.Samples, res.Measured, res.Resumed, e.ModelID)
+	fmt.Fprint(stdout, e.Slices.String())
+	return nil
+}
+
+// loadData reads and concatenates comma-separated JSON Lines files.
+func loadData(paths string) (predictor.Dataset, error) {
+	var d predictor.Dataset
+	for _, p := range strings.Split(paths, ",") {
+		part, err := predictor.LoadDataset(strings.TrimSpace(p))
+		if err != nil {
+			return nil, err
+		}
+		d = append(d, part...)
+	}
+	if len(d) == 0 {
+		return nil, fmt.Errorf("%s holds no records; collect some with ppf collect", paths)
+	}
+	return d, nil
+}
+
+func runTrainPredictor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train-predictor", "--model M --data FILE[,FILE] --out predictor.json [--test 0.2] [--seed S] [--json]", stderr)
+	model := fs.String("model", "stories260K", "the model the records were measured on (its pruning space)")
+	data := fs.String("data", "", "JSON Lines dataset(s), comma-separated (required)")
+	out := fs.String("out", "", "predictor file to write (required)")
+	test := fs.Float64("test", 0.2, "share of the records held out to judge the predictor (0: train on all)")
+	seed := fs.Uint64("seed", 1, "seed of the split and of training")
+	arch := fs.String("arch", "cnn", "network: cnn (kernel 1), cnn3 (kernel 3) or mlp")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *data == "" || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("--data and --out are required")
+	}
+	space, err := ppfnb.ModelSpace(*model)
+	if err != nil {
+		return err
+	}
+	d, err := loadData(*data)
+	if err != nil {
+		return err
+	}
+	for i, r := range d {
+		if err := r.CheckSpace(space); err != nil {
+			return fmt.Errorf("record %d: %w", i+1, err)
+		}
+	}
+	cfg := predictor.DefaultTrainConfig()
+	cfg.Seed = *seed
+	switch *arch {
+	case "cnn":
+	case "cnn3":
+		cfg.Arch = predictor.CNNArch(3)
+	case "mlp":
+		cfg.Arch = predictor.MLPArch()
+	default:
+		return fmt.Errorf("--arch %q: use cnn, cnn3 or mlp", *arch)
+	}
+	train, held := d, predictor.Dataset(nil)
+	if *test > 0 {
+		train, held = d.Split(*test, *seed)
+	}
+	bar := newProgress(stderr, "training")
+	cfg.Progress = func(e predictor.Epoch) {
+		if bar != nil {
+			bar(e.Epoch, cfg.MaxEpochs)
+		}
+	}
+	pr, err := predictor.Train(ctx, space, train, cfg)
+	if err != nil {
+		return err
+	}
+	if err := pr.Save(*out); err != nil {
+		return err
+	}
+	out2 := struct {
+		Out     string                 `json:"out"`
+		Train   int                    `json:"train"`
+		Test    int                    `json:"test"`
+		Report  *predictor.Report      `json:"report,omitempty"`
+		Summary predictor.TrainSummary `json:"summary"`
+	}{Out: *out, Train: len(train), Test: len(held), Summary: pr.Summary()}
+	if len(held) > 1 {
+		rep, err := pr.Evaluate(held, 0.1)
+		if err != nil {
+			return err
+		}
+		out2.Report = &rep
+	}
+	if *asJSON {
+		out2.Summary.Curve = nil
+		return json.NewEncoder(stdout).Encode(out2)
+	}
+	fmt.Fprintf(stdout, "trained on %d records (best epoch %d of %d, validation RMSE %.4f); saved %s\n",
+		len(train), pr.Summary().BestEpoch, pr.Summary().Epochs, pr.Summary().ValRMSE, *out)
+	if out2.Report != nil {
+		fmt.Fprintf(stdout, "on %d held-out records (log-perplexity):\n%s", len(held), out2.Report)
+	}
+	return nil
+}
+
+func runTrainAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("train-agent", "--predictor P --out agent.json [--ratio-min R] [--ratio-max R] [--steps N] [--json]", stderr)
+	prPath := fs.String("predictor", "", "predictor file (required)")
+	model := fs.String("model", "", "check that the predictor was trained for this model")
+	out := fs.String("out", "", "agent file to write (required)")
+	cfg := agent.DefaultConfig()
+	fs.Float64Var(&cfg.RatioMin, "ratio-min", 0.05, "smallest ratio the agent serves")
+	fs.Float64Var(&cfg.RatioMax, "ratio-max", 0.6, "largest ratio the agent serves")
+	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "PPO updates")
+	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *prPath == "" || *out == "" {
+		fs.Usage()
+		return fmt.Errorf("--predictor and --out are required")
+	}
+	pr, err := loadPredictor(*prPath, *model)
+	if err != nil {
+		return err
+	}
+	bar := newProgress(stderr, "agent")
+	cfg.Progress = func(s agent.Step) {
+		if bar != nil {
+			bar(s.Step, cfg.Steps)
+		}
+	}
+	a, err := agent.Train(ctx, pr.Space(), pr, cfg)
+	if err != nil {
+		return err
+	}
+	if err := a.Save(*out); err != nil {
+		return err
+	}
+	var grid []float64
+	for r := cfg.RatioMin; r <= cfg.RatioMax+1e-9; r += 0.05 {
+		grid = append(grid, r)
+	}
+	res, err := a.Versus(pr, grid)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{"out": *out, "ratio_min": cfg.RatioMin, "ratio_max": cfg.RatioMax, "versus_uniform": res})
+	}
+	fmt.Fprintf(stdout, "agent for ratios [%.3g, %.3g] saved to %s\npredicted perplexity, agent vs uniform allocation:\n", cfg.RatioMin, cfg.RatioMax, *out)
+	for _, r := range res {
+		fmt.Fprintf(stdout, "  %.2f (removes %.4f): %10.3f vs %10.3f\n", r.Ratio, r.Achieved, expf(r.Score), expf(r.UniformScore))
+	}
+	return nil
+}
+
+// loadPredictor reads a predictor file, checked against model's space
+// when a model is named.
+func loadPredictor(path, model string) (*predictor.Predictor, error) {
+	if model == "" {
+		return readPredictor(path)
+	}
+	space, err := ppfnb.ModelSpace(model)
+	if err != nil {
+		return nil, err
+	}
+	return predictor.Load(path, space)
+}

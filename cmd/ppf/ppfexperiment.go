@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/ppfkit/ppf/ppfnb"
+)
+
+func parseRatios(s string) ([]float64, error) {
+	var out []float64
+	for _, part := range strings.Split(s, ",") {
+		r, err := strconv.ParseFloat(strings.TrimSpace(part), 64)
+		if err != nil || !(r > 0 && r < 1) {
+			return nil, fmt.Errorf("--ratios %q: give ratios in (0, 1) separated by commas, e.g. 0.1,0.2,0.3", s)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("experiment", "--model M [--ratios 0.1,0.2,...] [--quick] [--out DIR] [--json|--markdown]", stderr)
+	model := fs.String("model", "stories260K", "model name or path")
+	tok := fs.String("tokenizer", "", "tokenizer file (default: the one beside the model)")
+	ratios := fs.String("ratios", "0.1,0.2,0.3,0.4,0.5", "global pruning ratios of the table")
+	quick := fs.Bool("quick", false, "a smaller run (300 policies, no WikiText-2, shorter searches): under 3 minutes on stories260K")
+	out := fs.String("out", "", "keep dataset.jsonl (resumed on the next run), search.jsonl, predictor.json, agent.json and results.json here")
+	samples := fs.Int("samples", 0, "policies to collect (default 4000, quick 300)")
+	wiki := fs.Int("wiki-tokens", -1, "WikiText-2 tokens of the extra report text (default 100000, quick 0: none)")
+	rounds := fs.Int("rounds", 0, "search rounds per ratio (default 6, quick 3)")
+	seed := fs.Uint64("seed", 1, "seed of everything")
+	asJSON := fs.Bool("json", false, "print results.json's object")
+	markdown := fs.Bool("markdown", false, "print Markdown tables")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	o := ppfnb.DefaultExperiment(*model, *quick)
+	o.Tokenizer, o.Dir, o.Seed = *tok, *out, *seed
+	var err error
+	if o.Ratios, err = parseRatios(*ratios); err != nil {
+		return err
+	}
+	if *samples > 0 {
+		o.Samples = *samples
+	}
+	if *wiki >= 0 {
+		o.WikiTokens = *wiki
+	}
+	if *rounds > 0 {
+		o.Search.Rounds = *rounds
+	}
+	st := &stages{w: stderr}
+	o.Stage, o.Log, o.Progress = st.stage, st.log, st.progress
+	res, err := ppfnb.RunExperiment(ctx, o)
+	if err != nil {
+		if *out != "" {
+			fmt.Fprintf(stderr, "ppf experiment: measured policies so far are kept in %s; run the same command again to continue\n", *out)
+		}
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprint(stdout, res.Table(*markdown))
+	return nil
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/ppfkit/ppf/native/prune"
+	"github.com/ppfkit/ppf/ppfnb"
+	"github.com/ppfkit/ppf/ppfnb/agent"
+	"github.com/ppfkit/ppf/ppfnb/predictor"
+)
+
+func expf(x float64) float64 { return math.Exp(x) }
+
+func readPredictor(path string) (*predictor.Predictor, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pr, err := predictor.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pr, nil
+}
+
+// searchReport is what ppf search --json prints.
+type searchReport struct {
+	*ppfnb.SearchResult
+	Report      float64      `json:"report"`       // the best policy's perplexity on the report slice
+	StartReport float64      `json:"start_report"` // the best start's
+	Slices      ppfnb.Slices `json:"slices"`
+}
+
+func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("search", "--model M --predictor P --data FILE[,FILE] --ratio R [--agent A] [--rounds N] [--records FILE] [--json]", stderr)
+	var f evalFlags
+	f.register(fs)
+	prPath := fs.String("predictor", "", "predictor file (required)")
+	data := fs.String("data", "", "the predictor's dataset(s), comma-separated, for refits (required)")
+	agPath := fs.String("agent", "", "agent file: its policy is one of the starts")
+	ratio := fs.Float64("ratio", -1, "the global pruning ratio to search at (required)")
+	var opt ppfnb.SearchOptions
+	fs.IntVar(&opt.Rounds, "rounds", 4, "active-learning rounds")
+	fs.IntVar(&opt.Verify, "verify", 8, "candidates measured for real per round")
+	fs.IntVar(&opt.Generations, "generations", 30, "generations on the predictor per round")
+	fs.Uint64Var(&opt.Seed, "seed", 1, "seed (also of the random baseline start)")
+	records := fs.String("records", "", "append every measurement of the search to this JSON Lines file (not a collection file)")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *prPath == "" || *data == "" || *ratio == -1 {
+		fs.Usage()
+		return fmt.Errorf("--predictor, --data and --ratio are required")
+	}
+	space, err := ppfnb.ModelSpace(f.model)
+	if err != nil {
+		return err
+	}
+	pr, err := predictor.Load(*prPath, space)
+	if err != nil {
+		return err
+	}
+	var starts []ppfnb.Start
+	if *agPath != "" {
+		a, err := agent.Load(*agPath, space)
+		if err != nil {
+			return err
+		}
+		p, err := a.Policy(*ratio)
+		if err != nil {
+			return err
+		}
+		starts = append(starts, ppfnb.Start{Name: ppfnb.MethodPPFDynamic, Policy: p})
+	}
+	d, err := loadData(*data)
+	if err != nil {
+		return err
+	}
+	e, err := f.evaluator(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	if err := e.CheckDataset(d); err != nil {
+		return fmt.Errorf("--data: %w", err)
+	}
+	for _, m := range []string{prune.MethodUniform, prune.MethodOWL, prune.MethodFLAP, prune.MethodRandom} {
+		p, err := e.BaselinePolicy(m, *ratio, opt.Seed)
+		if err != nil {
+			return err
+		}
+		starts = append(starts, ppfnb.Start{Name: m, Policy: p})
+	}
+	st := &stages{w: stderr}
+	opt.Ratio, opt.Log, opt.Progress = *ratio, st.log, newProgress(stderr, "search")
+	res, err := ppfnb.Search(ctx, e, pr, d, starts, opt)
+	if err != nil {
+		return err
+	}
+	if *records != "" {
+		if err := appendJSONL(*records, res.Records); err != nil {
+			return err
+		}
+	}
+	rep := searchReport{SearchResult: res, Slices: e.Slices}
+	for _, c := range []struct {
+		p   predictor.Policy
+		out *float64
+	}{{res.Best.Policy, &rep.Report}, {res.BestStart.Policy, &rep.StartReport}} {
+		r, err := e.Measure(ctx, c.p, ppfnb.SliceReport)
+		if err != nil {
+			return err
+		}
+		*c.out = r.Perplexity
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	fmt.Fprintf(stdout, "ratio %.4g: best start %s %.4f -> best found %.4f (%s, round %d; removes %.4f) on the search slice; %d measurements in %.1fs\n",
+		*ratio, strings.TrimPrefix(res.BestStart.Source, "start:"), res.BestStart.Perplexity, res.Best.Perplexity, res.Best.Source, res.Best.Round,
+		res.Best.Achieved, len(res.Records), res.Seconds)
+	fmt.Fprintf(stdout, "on the held-out report slice: %.4f (best start %.4f)\n", rep.Report, rep.StartReport)
+	b, _ := json.Marshal(res.Best.Policy)
+	fmt.Fprintf(stdout, "policy: %s\n", b)
+	return nil
+}
+
+// appendJSONL appends records to a file.
+func appendJSONL(path string, d predictor.Dataset) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := d.WriteJSONL(f); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// parsePolicy reads a policy in the predictor's vocabulary, given inline
+// or as @FILE.
+func parsePolicy(s string) (predictor.Policy, error) {
+	src := s
+	if rest, ok := strings.CutPrefix(s, "@"); ok {
+		b, err := os.ReadFile(rest)
+		if err != nil {
+			return predictor.Policy{}, fmt.Errorf("--policy: %w", err)
+		}
+		src = string(b)
+	}
+	var p predictor.Policy
+	dec := json.NewDecoder(bytes.NewReader([]byte(src)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return p, fmt.Errorf(`--policy: %v; write {"layers":[{"head_units":4,"mlp_units":120},...]}, one entry per layer (key/value groups and MLP channels kept; "drop":true drops a layer)`, err)
+	}
+	return p, nil
+}
+
+func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("predict", "--predictor P (--policy JSON|@FILE | --agent A --ratio R) [--model M] [--json]", stderr)
+	prPath := fs.String("predictor", "", "predictor file (required)")
+	model := fs.String("model", "", "check that the predictor was trained for this model")
+	policy := fs.String("policy", "", `policy to score: JSON {"layers":[{"head_units":..,"mlp_units":..},...]} or @FILE`)
+	agPath := fs.String("agent", "", "score the agent's policy at --ratio instead")
+	ratio := fs.Float64("ratio", -1, "ratio for --agent")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *prPath == "" || (*policy == "") == (*agPath == "") {
+		fs.Usage()
+		return fmt.Errorf("--predictor is required, and one of --policy or --agent")
+	}
+	pr, err := loadPredictor(*prPath, *model)
+	if err != nil {
+		return err
+	}
+	var p predictor.Policy
+	if *agPath != "" {
+		a, err := agent.Load(*agPath, pr.Space())
+		if err != nil {
+			return err
+		}
+		if *ratio == -1 {
+			return fmt.Errorf("--agent needs --ratio")
+		}
+		if p, err = a.Policy(*ratio); err != nil {
+			return err
+		}
+	} else if p, err = parsePolicy(*policy); err != nil {
+		return err
+	}
+	y, err := pr.Score(p)
+	if err != nil {
+		return err
+	}
+	space := pr.Space()
+	out := struct {
+		ModelID    string           `json:"model_id"`
+		Ratio      float64          `json:"ratio"`
+		Perplexity float64          `json:"perplexity"`
+		LogPPL     float64          `json:"log_perplexity"`
+		Policy     predictor.Policy `json:"policy"`
+	}{space.ModelID, space.Ratio(p), math.Exp(y), y, p}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(out)
+	}
+	fmt.Fprintf(stdout, "predicted perplexity %.4f (log %.4f) for a policy removing %.4f of %s's prunable parameters\n",
+		out.Perplexity, y, out.Ratio, space.ModelID)
+	return nil
+}
