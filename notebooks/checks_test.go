@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ppfkit/ppf/kernel/kerneltest"
 	"github.com/ppfkit/ppf/native"
 	"github.com/ppfkit/ppf/native/prune"
 	"github.com/ppfkit/ppf/ppfnb"
@@ -60,42 +61,42 @@ func sliced(t *testing.T, lm *ppfnb.LM, st *prune.Stats, method string, ratio fl
 	return &ppfnb.LM{Name: lm.Name, Model: m, Tokenizer: lm.Tokenizer}
 }
 
-func checkQuickstart(t *testing.T, nb *executed) {
+func checkQuickstart(t *testing.T, nb *kerneltest.Notebook) {
 	lm := load(t, "stories260K")
-	if got, want := nb.text(t, "load", ""), fmt.Sprintf("%d parameters", lm.Model.NumParams()); !strings.Contains(got, want) {
+	if got, want := nb.Text(t, "load", ""), fmt.Sprintf("%d parameters", lm.Model.NumParams()); !strings.Contains(got, want) {
 		t.Errorf("load: %q lacks %q", got, want)
 	}
-	if got, want := nb.text(t, "generate", ""), "Once upon a time"+generate(t, lm, 120); got != want {
+	if got, want := nb.Text(t, "generate", ""), "Once upon a time"+generate(t, lm, 120); got != want {
 		t.Errorf("generate: the notebook wrote %q, the engine %q", got, want)
 	}
 	dense := evaluate(t, lm)
-	if got, want := nb.text(t, "dense-perplexity", "text/markdown"), fmt.Sprintf("Dense perplexity: **%.3f**", dense); !strings.Contains(got, want) {
+	if got, want := nb.Text(t, "dense-perplexity", "text/markdown"), fmt.Sprintf("Dense perplexity: **%.3f**", dense); !strings.Contains(got, want) {
 		t.Errorf("dense-perplexity: %q lacks %q", got, want)
 	}
 	if dense < 5 || dense > 7 {
 		t.Errorf("dense perplexity %.3f: the README measures 5.735", dense)
 	}
-	if got := nb.text(t, "prune", ""); !strings.Contains(got, "removed 0.30") || !strings.Contains(got, "layer 4 keeps 6 of 8 query heads") {
+	if got := nb.Text(t, "prune", ""); !strings.Contains(got, "removed 0.30") || !strings.Contains(got, "layer 4 keeps 6 of 8 query heads") {
 		t.Errorf("prune: %q", got)
 	}
 	small := sliced(t, lm, nil, prune.MethodUniform, 0.3)
-	table := nb.text(t, "pruned-perplexity", "text/html")
+	table := nb.Text(t, "pruned-perplexity", "text/html")
 	for _, want := range []string{fmt.Sprintf("<td>%.3f</td>", dense), fmt.Sprintf("<td>%.3f</td>", evaluate(t, small)), fmt.Sprintf("<td>%d</td>", small.Model.NumParams())} {
 		if !strings.Contains(table, want) {
 			t.Errorf("pruned-perplexity: the table lacks %s:\n%s", want, table)
 		}
 	}
-	if got, want := nb.text(t, "generate-pruned", ""), "Once upon a time"+generate(t, small, 120); got != want {
+	if got, want := nb.Text(t, "generate-pruned", ""), "Once upon a time"+generate(t, small, 120); got != want {
 		t.Errorf("generate-pruned: the notebook wrote %q, the engine %q", got, want)
 	}
-	sweep := nb.text(t, "sweep", "text/html")
+	sweep := nb.Text(t, "sweep", "text/html")
 	for _, r := range []float64{0.1, 0.5} {
 		want := fmt.Sprintf("%.2f", evaluate(t, sliced(t, lm, nil, prune.MethodUniform, r)))
 		if !strings.Contains(sweep, want) {
 			t.Errorf("sweep: the table lacks uniform %.1f's perplexity %s:\n%s", r, want, sweep)
 		}
 	}
-	if nb.images(t, "sweep-plot") != 1 {
+	if nb.Images(t, "sweep-plot") != 1 {
 		t.Error("sweep-plot: no chart")
 	}
 }
@@ -119,7 +120,7 @@ func heldOut(t *testing.T, lm *ppfnb.LM) (*prune.Stats, []int) {
 	return st, rest
 }
 
-func checkMethods(t *testing.T, nb *executed) {
+func checkMethods(t *testing.T, nb *kerneltest.Notebook) {
 	lm := load(t, "stories260K")
 	st, rest := heldOut(t, lm)
 	ctx := context.Background()
@@ -140,13 +141,13 @@ func checkMethods(t *testing.T, nb *executed) {
 		return ev.Perplexity, plan.Policy.Ratio(prune.ShapeOf(lm.Model))
 	}
 	dense, _ := measure(prune.MethodUniform, 0)
-	if got, want := nb.text(t, "dense", "text/markdown"), fmt.Sprintf("**%.3f**", dense); !strings.Contains(got, want) {
+	if got, want := nb.Text(t, "dense", "text/markdown"), fmt.Sprintf("**%.3f**", dense); !strings.Contains(got, want) {
 		t.Errorf("dense: %q lacks %s", got, want)
 	}
-	if got := nb.text(t, "calibrate", "text/html"); strings.Count(got, "<tr>") != 6 {
+	if got := nb.Text(t, "calibrate", "text/html"); strings.Count(got, "<tr>") != 6 {
 		t.Errorf("calibrate: want a table of 5 layers:\n%s", got)
 	}
-	table := nb.text(t, "sweep", "text/html")
+	table := nb.Text(t, "sweep", "text/html")
 	cells := []struct {
 		method string
 		ratio  float64
@@ -170,41 +171,41 @@ func checkMethods(t *testing.T, nb *executed) {
 		t.Errorf("sweep: FLAP (%.2f) should be the best at 0.3 and beat uniform (%.2f), as the notebook says", flap, uniform)
 	}
 	for _, id := range []string{"sweep-plot", "policies"} {
-		if nb.images(t, id) != 1 {
+		if nb.Images(t, id) != 1 {
 			t.Errorf("%s: no chart", id)
 		}
 	}
-	if got := nb.text(t, "generate", "text/html"); strings.Count(got, "<td>Once upon a time") != 3 {
+	if got := nb.Text(t, "generate", "text/html"); strings.Count(got, "<td>Once upon a time") != 3 {
 		t.Errorf("generate: want three texts:\n%s", got)
 	}
 }
 
-func checkPredictor(t *testing.T, nb *executed) {
-	if got := nb.text(t, "evaluator", ""); !strings.Contains(got, "search      tokens [4096, 8192)") {
+func checkPredictor(t *testing.T, nb *kerneltest.Notebook) {
+	if got := nb.Text(t, "evaluator", ""); !strings.Contains(got, "search      tokens [4096, 8192)") {
 		t.Errorf("evaluator: %q", got)
 	}
-	if got := nb.text(t, "collect", ""); !strings.Contains(got, "300 policies measured") {
+	if got := nb.Text(t, "collect", ""); !strings.Contains(got, "300 policies measured") {
 		t.Errorf("collect: %q", got)
 	}
-	if got := nb.text(t, "train", ""); !strings.Contains(got, "trained on 240 policies, 60 held out") {
+	if got := nb.Text(t, "train", ""); !strings.Contains(got, "trained on 240 policies, 60 held out") {
 		t.Errorf("train: %q", got)
 	}
-	table := nb.text(t, "evaluate", "text/html")
+	table := nb.Text(t, "evaluate", "text/html")
 	// The overall row: all, n, MAE, relative error, Spearman.
 	mae := number(t, table, "<td>all</td><td>60</td><td>")
 	if mae <= 0 || mae > 0.2 {
 		t.Errorf("evaluate: held-out mean absolute error %.4f of log-perplexity; want (0, 0.2]:\n%s", mae, table)
 	}
 	for _, id := range []string{"train", "parity"} {
-		if nb.images(t, id) != 1 {
+		if nb.Images(t, id) != 1 {
 			t.Errorf("%s: no chart", id)
 		}
 	}
-	rho := number(t, nb.text(t, "parity", ""), "Spearman rank correlation")
+	rho := number(t, nb.Text(t, "parity", ""), "Spearman rank correlation")
 	if rho < 0.9 || rho > 1 {
 		t.Errorf("parity: Spearman %.3f over held-out policies; want at least 0.9", rho)
 	}
-	timing := nb.text(t, "timing", "text/html")
+	timing := nb.Text(t, "timing", "text/html")
 	if speedup := number(t, timing, "<td>speed-up</td><td></td><td>"); speedup < 1e4 {
 		t.Errorf("timing: the predictor is only %.0fx faster than a real evaluation:\n%s", speedup, timing)
 	}
@@ -213,24 +214,24 @@ func checkPredictor(t *testing.T, nb *executed) {
 	if math.Abs(math.Log(pred/real)) > 0.5 {
 		t.Errorf("timing: predicted %.3f against measured %.3f", pred, real)
 	}
-	if got := nb.text(t, "save", ""); !strings.Contains(got, "saved stories260K.predictor.json") {
+	if got := nb.Text(t, "save", ""); !strings.Contains(got, "saved stories260K.predictor.json") {
 		t.Errorf("save: %q", got)
 	}
 }
 
-func checkAgent(t *testing.T, nb *executed) {
-	if got := nb.text(t, "setup", ""); !strings.Contains(got, "predictor trained on 300 measured policies") {
+func checkAgent(t *testing.T, nb *kerneltest.Notebook) {
+	if got := nb.Text(t, "setup", ""); !strings.Contains(got, "predictor trained on 300 measured policies") {
 		t.Errorf("setup: %q", got)
 	}
 	for _, id := range []string{"train-agent", "dynamic", "compare-plot", "policies"} {
-		if nb.images(t, id) != 1 {
+		if nb.Images(t, id) != 1 {
 			t.Errorf("%s: no chart", id)
 		}
 	}
-	if got := nb.text(t, "dynamic", ""); !strings.Contains(got, "12 policies") {
+	if got := nb.Text(t, "dynamic", ""); !strings.Contains(got, "12 policies") {
 		t.Errorf("dynamic: %q", got)
 	}
-	table := nb.text(t, "compare", "text/html")
+	table := nb.Text(t, "compare", "text/html")
 	for _, m := range []string{"uniform", "wanda-sp", "owl", "flap", "uniform, FLAP units", ppfnb.MethodPPFDynamic, ppfnb.MethodPPFStatic} {
 		row := "<tr><td>" + m + "</td><td>"
 		if !strings.Contains(table, row) {
@@ -260,7 +261,7 @@ func checkAgent(t *testing.T, nb *executed) {
 			}
 		}
 	}
-	if got := nb.text(t, "searches", "text/html"); strings.Count(got, "<tr>") != 4 {
+	if got := nb.Text(t, "searches", "text/html"); strings.Count(got, "<tr>") != 4 {
 		t.Errorf("searches: want three searches:\n%s", got)
 	}
 }
@@ -283,58 +284,58 @@ func sweepTable(t *testing.T, html string) map[string][]float64 {
 	return out
 }
 
-func checkOwnModel(t *testing.T, nb *executed) {
+func checkOwnModel(t *testing.T, nb *kerneltest.Notebook) {
 	baby := load(t, "babyllama-tok105")
 	ppl := evaluate(t, baby)
 	want := fmt.Sprintf("%.6f", ppl)
-	if got := nb.text(t, "baby-perplexity", "text/markdown"); !strings.Contains(got, fmt.Sprintf("**%.4f**", ppl)) {
+	if got := nb.Text(t, "baby-perplexity", "text/markdown"); !strings.Contains(got, fmt.Sprintf("**%.4f**", ppl)) {
 		t.Errorf("baby-perplexity: %q, the engine measures %s", got, want)
 	}
 	// The Hugging Face copy measures exactly what the llama2.c file does.
-	table := nb.text(t, "reload", "text/html")
+	table := nb.Text(t, "reload", "text/html")
 	if strings.Count(table, "<td>"+want+"</td>") != 2 {
 		t.Errorf("reload: want %s for both formats:\n%s", want, table)
 	}
 	for _, f := range []string{"config.json", "model.safetensors", "tokenizer.model"} {
-		if got := nb.text(t, "export", ""); !strings.Contains(got, f) {
+		if got := nb.Text(t, "export", ""); !strings.Contains(got, f) {
 			t.Errorf("export: no %s in %q", f, got)
 		}
 	}
-	if got := nb.text(t, "config", "text/markdown"); !strings.Contains(got, `"model_type": "llama"`) {
+	if got := nb.Text(t, "config", "text/markdown"); !strings.Contains(got, `"model_type": "llama"`) {
 		t.Errorf("config: %q", got)
 	}
-	if got, want := nb.text(t, "generate", ""), "Once upon a time"+generate(t, baby, 200); got != want {
+	if got, want := nb.Text(t, "generate", ""), "Once upon a time"+generate(t, baby, 200); got != want {
 		t.Errorf("generate: the notebook wrote %q, the engine %q", got, want)
 	}
-	if got := nb.text(t, "pruned-config", "text/markdown"); strings.Count(got, "intermediate_size") != 5 {
+	if got := nb.Text(t, "pruned-config", "text/markdown"); strings.Count(got, "intermediate_size") != 5 {
 		t.Errorf("pruned-config: want five layers' sizes: %q", got)
 	}
-	pruned := nb.text(t, "pruned-reload", "text/html")
+	pruned := nb.Text(t, "pruned-reload", "text/html")
 	in := number(t, pruned, "<td>sliced, in memory</td><td>")
 	disk := number(t, pruned, "<td>saved and loaded back</td><td>")
 	if math.Abs(in-disk) > 1e-4*in || in < 2.5 || in > 100 {
 		t.Errorf("pruned-reload: in memory %.6f, from disk %.6f", in, disk)
 	}
-	backends := nb.text(t, "backends", "")
+	backends := nb.Text(t, "backends", "")
 	if !strings.Contains(backends, "backend cpu: perplexity "+want) || !strings.Contains(backends, "unknown backend") {
 		t.Errorf("backends: %q (want perplexity %s and the missing GPU backend's error)", backends, want)
 	}
 }
 
-func checkBrowser(t *testing.T, nb *executed) {
-	if got := nb.text(t, "train", ""); !strings.Contains(got, "predictor trained on 200 measured policies") {
+func checkBrowser(t *testing.T, nb *kerneltest.Notebook) {
+	if got := nb.Text(t, "train", ""); !strings.Contains(got, "predictor trained on 200 measured policies") {
 		t.Errorf("train: %q", got)
 	}
-	if got := nb.text(t, "export", ""); !strings.Contains(got, "wrote stories260K.predictor.json and stories260K.agent.json") {
+	if got := nb.Text(t, "export", ""); !strings.Contains(got, "wrote stories260K.predictor.json and stories260K.agent.json") {
 		t.Errorf("export: %q", got)
 	}
-	html := nb.text(t, "widget", "text/html")
+	html := nb.Text(t, "widget", "text/html")
 	for _, want := range []string{"ppfPage(", "ppfGunzipBase64("} {
 		if !strings.Contains(html, want) {
 			t.Errorf("widget: the HTML (%d bytes) lacks %q", len(html), want)
 		}
 	}
-	if got := nb.text(t, "widget", ""); !strings.Contains(got, "predictor widget for model stories260K, with its agent") {
+	if got := nb.Text(t, "widget", ""); !strings.Contains(got, "predictor widget for model stories260K, with its agent") {
 		t.Errorf("widget: text form %q", got)
 	}
 }
