@@ -7,8 +7,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
+	"github.com/ppfkit/ppf/ppfnb/internal/atomicfile"
 	"github.com/ppfkit/ppf/ppfnb/predictor"
 )
 
@@ -48,23 +48,7 @@ func (a *Agent) Encode(w io.Writer) error {
 
 // Save writes a to path, through a temporary file renamed into place.
 func (a *Agent) Save(path string) error {
-	var buf bytes.Buffer
-	if err := a.Encode(&buf); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, a.Encode)
 }
 
 // Decode reads an agent file for any model; use Check (or Load) to make

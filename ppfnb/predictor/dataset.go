@@ -10,8 +10,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/ppfkit/ppf/ppfnb/internal/atomicfile"
 )
 
 // ErrBadRecord is wrapped when a measured record is unusable: corrupt
@@ -211,19 +212,7 @@ func marshalRecord(r Record) ([]byte, error) {
 // Save writes d to path as JSON Lines, through a temporary file renamed
 // into place, so a crash leaves the old file whole.
 func (d Dataset) Save(path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := d.WriteJSONL(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, func(w io.Writer) error { return d.WriteJSONL(w) })
 }
 
 // AppendRecord checks r and appends it as one line to the JSON Lines file

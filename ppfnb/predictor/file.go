@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+
+	"github.com/ppfkit/ppf/ppfnb/internal/atomicfile"
 )
 
 // The predictor file: one JSON object.
@@ -40,27 +41,7 @@ func (p *Predictor) Encode(w io.Writer) error {
 
 // Save writes p to path (through a temporary file renamed into place).
 func (p *Predictor) Save(path string) error {
-	var buf bytes.Buffer
-	if err := p.Encode(&buf); err != nil {
-		return err
-	}
-	return writeFileAtomic(path, buf.Bytes())
-}
-
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, p.Encode)
 }
 
 // Decode reads a predictor file for any model; use Check (or Load) to
