@@ -112,21 +112,19 @@ func (k *Kernel) runShell(ctx context.Context) {
 
 // abortQueued answers the execute requests already queued with status
 // "aborted", after a cell failed with stop_on_error; other requests are
-// handled as usual.
+// handled as usual. Only what was queued when the cell failed is
+// drained: a request that arrives later (the client saw the error and
+// sent its next cell) runs normally.
 func (k *Kernel) abortQueued(ctx context.Context) {
-	for {
-		select {
-		case r := <-k.shell:
-			if r.Msg.Header.MsgType != "execute_request" {
-				k.handle(ctx, r)
-				continue
-			}
-			k.status(&r.Msg, "busy")
-			k.reply(r, map[string]any{"status": "aborted", "execution_count": k.executionCount()})
-			k.status(&r.Msg, "idle")
-		default:
-			return
+	for range len(k.shell) {
+		r := <-k.shell
+		if r.Msg.Header.MsgType != "execute_request" {
+			k.handle(ctx, r)
+			continue
 		}
+		k.status(&r.Msg, "busy")
+		k.reply(r, map[string]any{"status": "aborted", "execution_count": k.executionCount()})
+		k.status(&r.Msg, "idle")
 	}
 }
 
