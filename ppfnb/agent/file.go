@@ -1,14 +1,13 @@
 package agent
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
 
 	"github.com/ppfkit/ppf/ppfnb/internal/atomicfile"
+	"github.com/ppfkit/ppf/ppfnb/internal/jsonfile"
 	"github.com/ppfkit/ppf/ppfnb/predictor"
 )
 
@@ -41,9 +40,7 @@ func (a *Agent) Encode(w io.Writer) error {
 		Space: a.space, Config: a.cfg, Curve: a.curve, Weights: []predictor.Tensor{
 			t("hidden.w", w1, n.H, numFeatures), t("hidden.b", b1, n.H),
 			t("logits.w", w2, n.D, n.H), t("logits.b", b2, n.D), t("log_std", ls, n.D)}}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	return enc.Encode(f)
+	return jsonfile.Encode(w, f)
 }
 
 // Save writes a to path, through a temporary file renamed into place.
@@ -54,29 +51,9 @@ func (a *Agent) Save(path string) error {
 // Decode reads an agent file for any model; use Check (or Load) to make
 // sure it is the one wanted.
 func Decode(r io.Reader) (*Agent, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	var hdr struct {
-		Format  string `json:"format"`
-		Version int    `json:"version"`
-	}
-	if err := json.Unmarshal(b, &hdr); err != nil {
-		return nil, fmt.Errorf("not an agent file (%v); save one with Agent.Save", err)
-	}
-	if hdr.Format != FileFormat {
-		return nil, fmt.Errorf("%w: format %q, want %q; is this an agent file?", predictor.ErrMismatch, hdr.Format, FileFormat)
-	}
-	if hdr.Version != FileVersion {
-		return nil, fmt.Errorf("%w: agent file version %d, this build reads version %d; retrain the agent or use the ppf that wrote it",
-			predictor.ErrMismatch, hdr.Version, FileVersion)
-	}
 	var f File
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("damaged agent file: %v", err)
+	if err := jsonfile.Decode(r, FileFormat, FileVersion, "agent", "Agent.Save", predictor.ErrMismatch, &f); err != nil {
+		return nil, err
 	}
 	if f.ModelID != f.Space.ModelID || f.Layers != len(f.Space.Layers) {
 		return nil, fmt.Errorf("damaged agent file: header says model %q with %d layers, its space %q with %d",

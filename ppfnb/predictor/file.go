@@ -1,13 +1,12 @@
 package predictor
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/ppfkit/ppf/ppfnb/internal/atomicfile"
+	"github.com/ppfkit/ppf/ppfnb/internal/jsonfile"
 )
 
 // The predictor file: one JSON object.
@@ -34,9 +33,7 @@ type File struct {
 func (p *Predictor) Encode(w io.Writer) error {
 	f := File{Format: FileFormat, Version: FileVersion, ModelID: p.space.ModelID, Layers: len(p.space.Layers),
 		Space: p.space, Arch: p.net.arch, Norm: p.norm, Summary: p.summary, Weights: p.net.tensors()}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	return enc.Encode(f)
+	return jsonfile.Encode(w, f)
 }
 
 // Save writes p to path (through a temporary file renamed into place).
@@ -47,29 +44,9 @@ func (p *Predictor) Save(path string) error {
 // Decode reads a predictor file for any model; use Check (or Load) to
 // make sure it is the one wanted.
 func Decode(r io.Reader) (*Predictor, error) {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return nil, err
-	}
-	var hdr struct {
-		Format  string `json:"format"`
-		Version int    `json:"version"`
-	}
-	if err := json.Unmarshal(b, &hdr); err != nil {
-		return nil, fmt.Errorf("not a predictor file (%v); save one with Predictor.Save", err)
-	}
-	if hdr.Format != FileFormat {
-		return nil, fmt.Errorf("%w: format %q, want %q; is this a predictor file?", ErrMismatch, hdr.Format, FileFormat)
-	}
-	if hdr.Version != FileVersion {
-		return nil, fmt.Errorf("%w: predictor file version %d, this build reads version %d; retrain the predictor or use the ppf that wrote it",
-			ErrMismatch, hdr.Version, FileVersion)
-	}
 	var f File
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("damaged predictor file: %v", err)
+	if err := jsonfile.Decode(r, FileFormat, FileVersion, "predictor", "Predictor.Save", ErrMismatch, &f); err != nil {
+		return nil, err
 	}
 	if f.ModelID != f.Space.ModelID || f.Layers != len(f.Space.Layers) {
 		return nil, fmt.Errorf("damaged predictor file: header says model %q with %d layers, its space %q with %d",
