@@ -22,6 +22,11 @@ type EvalOptions struct {
 	// Progress, when not nil, is called after each window with the number
 	// of windows done and the total.
 	Progress func(done, total int)
+
+	// On, when not nil, runs the windows on a backend (a GPU) instead of
+	// the CPU engine: an Evaluator loaded from the same Model, which the
+	// caller has Synced with the Model's current masks.
+	On Evaluator
 }
 
 // EvalResult is a perplexity measurement and the settings that produced it.
@@ -34,6 +39,10 @@ type EvalResult struct {
 	Seconds    float64 `json:"seconds"`
 }
 
+// backendBatch is how many windows Perplexity hands a backend at a time:
+// enough to keep a GPU busy, few enough for progress to move.
+const backendBatch = 8
+
 // Perplexity measures the model on a tokenized text with the protocol of
 // Wanda, FLAP and SliceGPT: the text is cut into non-overlapping windows of
 // SeqLen tokens (a shorter tail is dropped), each window is run from
@@ -41,6 +50,8 @@ type EvalResult struct {
 // token after the first of each window is averaged; perplexity is its
 // exponential. Unlike those scripts, which multiply each window's mean loss
 // by SeqLen, the average here is over the tokens actually predicted.
+//
+// With opt.On the windows run on that backend, after the same checks.
 //
 // Cancelling ctx stops the run between layers and returns ctx's error.
 func Perplexity(ctx context.Context, m *Model, tokens []int, opt EvalOptions) (EvalResult, error) {
@@ -65,6 +76,11 @@ func Perplexity(ctx context.Context, m *Model, tokens []int, opt EvalOptions) (E
 			return EvalResult{}, fmt.Errorf("token %d at position %d is outside the model's vocabulary of %d; does the tokenizer belong to this model?",
 				tok, i, m.VocabSize)
 		}
+	}
+	if opt.On != nil {
+		res, err := PerplexityOn(ctx, opt.On, tokens[:windows*seqLen], seqLen, backendBatch, opt.Progress)
+		res.Seconds = time.Since(start).Seconds()
+		return res, err
 	}
 
 	// Small models keep one core busy per window; large ones split each

@@ -110,6 +110,11 @@ type EvaluatorOptions struct {
 	MinGroups   int    // least KV groups a kept layer keeps; 0 means 1, negative none
 	MinChannels int    // least channels; 0 means 1, negative none
 
+	// Backend runs the measurements ("cpu", the default, or a GPU
+	// backend such as "cuda-bf16"; see LM.UseBackend). Calibration runs
+	// on the CPU engine either way.
+	Backend string
+
 	// Progress, when not nil, follows calibration.
 	Progress func(done, total int)
 }
@@ -186,6 +191,9 @@ func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error) {
 		return nil, err
 	}
 	if e.Stats, err = calibrate(ctx, lm.Model, ids[sl.Calib.From:sl.Calib.To], sl.CalibSeqLen, o.Progress); err != nil {
+		return nil, err
+	}
+	if err := lm.UseBackend(o.Backend); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -344,7 +352,11 @@ func (e *Evaluator) MeasurePlan(ctx context.Context, plan *prune.Plan, slice str
 		}
 		defer mk.Reset()
 	}
-	res, err := native.Perplexity(ctx, e.LM.Model, ids, native.EvalOptions{SeqLen: e.Slices.SeqLen})
+	opt, err := e.LM.withBackend(native.EvalOptions{SeqLen: e.Slices.SeqLen})
+	if err != nil {
+		return native.EvalResult{}, err
+	}
+	res, err := native.Perplexity(ctx, e.LM.Model, ids, opt)
 	if err != nil {
 		return res, err
 	}
@@ -354,6 +366,9 @@ func (e *Evaluator) MeasurePlan(ctx context.Context, plan *prune.Plan, slice str
 	}
 	return res, nil
 }
+
+// Close frees what the evaluator's backend holds (see LM.Close).
+func (e *Evaluator) Close() error { return e.LM.Close() }
 
 // Record measures p on the search slice and returns it as a dataset
 // record tagged with source.

@@ -41,6 +41,7 @@ type ExperimentOptions struct {
 	Ratios    []float64 `json:"ratios"`
 	Quick     bool      `json:"quick"`
 	Seed      uint64    `json:"seed"`
+	Backend   string    `json:"backend,omitempty"` // where perplexity is measured; "" or "cpu" for the engine (see LM.UseBackend)
 
 	Samples      int     `json:"samples"`       // policies collected
 	SearchTokens int     `json:"search_tokens"` // length of the search slice
@@ -166,10 +167,11 @@ func RunExperiment(ctx context.Context, o ExperimentOptions) (*ExperimentResult,
 
 	stage("calibrate")
 	e, err := NewEvaluator(ctx, EvaluatorOptions{Model: o.Model, Tokenizer: o.Tokenizer, SearchTokens: o.SearchTokens,
-		WikiTokens: o.WikiTokens, Progress: o.Progress})
+		WikiTokens: o.WikiTokens, Backend: o.Backend, Progress: o.Progress})
 	if err != nil {
 		return nil, err
 	}
+	defer e.Close()
 	res.ModelID, res.Slices, res.Units = e.ModelID, e.Slices, e.Units
 	lo, hi := slices.Min(o.Ratios), slices.Max(o.Ratios)
 	if lo <= 0 || hi >= e.Space.MaxRatio() {

@@ -18,6 +18,9 @@ type LM struct {
 	TokenizerPath string
 	Model         *native.Model
 	Tokenizer     tokenizer.Tokenizer
+
+	ev      native.Evaluator // nil: the CPU engine; see UseBackend
+	backend string
 }
 
 // Load opens a model by name (a folder of native.ModelsDir(), such as
@@ -102,6 +105,9 @@ func (lm *LM) Evaluate(ctx context.Context, dataPath string, opt native.EvalOpti
 		return Eval{}, err
 	}
 	ids := lm.Tokenizer.Encode(text, true)
+	if opt, err = lm.withBackend(opt); err != nil {
+		return Eval{}, err
+	}
 	res, err := native.Perplexity(ctx, lm.Model, ids, opt)
 	if err != nil {
 		return Eval{}, fmt.Errorf("%s on %s: %w", lm.Name, path, err)

@@ -49,6 +49,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seqLen := fs.Int("seqlen", 0, "window length in tokens (default: the model's context)")
 	maxTokens := fs.Int("max-tokens", 0, "evaluate only the first N tokens of the text (0: all)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	backend := fs.String("backend", "cpu", "where perplexity is measured: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -56,6 +57,10 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if err := lm.UseBackend(*backend); err != nil {
+		return err
+	}
+	defer lm.Close()
 	bar := newProgress(stderr, "perplexity")
 	res, err := lm.Evaluate(ctx, *data, native.EvalOptions{SeqLen: *seqLen, MaxTokens: *maxTokens, Progress: bar})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 // search must use the collection's.
 type evalFlags struct {
 	model, tok, text, units string
+	backend                 string
 	searchTokens, seqLen    int
 }
 
@@ -28,12 +29,13 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.text, "text", ppfnb.DefaultText, "in-domain text: its first 4096 tokens calibrate, the next --search-tokens are the search slice, the rest the report slice")
 	fs.IntVar(&f.searchTokens, "search-tokens", ppfnb.DefaultSearchTokens, "length of the search slice in tokens (collection and search must agree)")
 	fs.IntVar(&f.seqLen, "seqlen", ppfnb.DefaultSeqLen, "window of every measurement in tokens (or the model's context if shorter)")
+	fs.StringVar(&f.backend, "backend", "cpu", "where perplexity is measured: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda")
 	fs.StringVar(&f.units, "units", ppfnb.UnitsFLAP, "which units a policy keeps inside a layer: flap (fluctuation score with bias compensation) or wanda-sp")
 }
 
 func (f *evalFlags) evaluator(ctx context.Context, stderr io.Writer) (*ppfnb.Evaluator, error) {
 	return ppfnb.NewEvaluator(ctx, ppfnb.EvaluatorOptions{Model: f.model, Tokenizer: f.tok, Text: f.text,
-		SearchTokens: f.searchTokens, SeqLen: f.seqLen, Units: f.units, Progress: newProgress(stderr, "calibration")})
+		SearchTokens: f.searchTokens, SeqLen: f.seqLen, Units: f.units, Backend: f.backend, Progress: newProgress(stderr, "calibration")})
 }
 
 // stages draws one progress bar per step of a long command on a terminal.
@@ -116,6 +118,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	defer e.Close()
 	st := &stages{w: stderr}
 	opt.Log, opt.Progress = st.log, newProgress(stderr, "collect")
 	res, err := ppfnb.Collect(ctx, e, *out, opt)

@@ -34,13 +34,14 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	wiki := fs.Int("wiki-tokens", -1, "WikiText-2 tokens of the extra report text (default 100000, quick 0: none)")
 	rounds := fs.Int("rounds", 0, "search rounds per ratio (default 6, quick 3)")
 	seed := fs.Uint64("seed", 1, "seed of everything")
+	backend := fs.String("backend", "cpu", "where perplexity is measured: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda")
 	asJSON := fs.Bool("json", false, "print results.json's object")
 	markdown := fs.Bool("markdown", false, "print Markdown tables")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	o := ppfnb.DefaultExperiment(*model, *quick)
-	o.Tokenizer, o.Dir, o.Seed = *tok, *out, *seed
+	o.Tokenizer, o.Dir, o.Seed, o.Backend = *tok, *out, *seed, *backend
 	var err error
 	if o.Ratios, err = parseRatios(*ratios); err != nil {
 		return err

@@ -89,6 +89,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	defer e.Close()
 	if err := e.CheckDataset(d); err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}

@@ -3,7 +3,7 @@
 package cuda
 
 /*
-#cgo LDFLAGS: -L${SRCDIR}/build -lppfcuda
+#cgo LDFLAGS: -L${SRCDIR}/build -lppfcuda -Wl,-rpath,${SRCDIR}/build
 #include <stdlib.h>
 #include "ppfcuda.h"
 */
