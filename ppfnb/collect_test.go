@@ -208,6 +208,21 @@ func TestCollectRefusesOtherSettings(t *testing.T) {
 	if _, err := Collect(context.Background(), e, path, CollectOptions{Samples: collectN, Seed: 3}); !errors.Is(err, predictor.ErrMismatch) {
 		t.Errorf("a record of another model: %v", err)
 	}
+	// The records say which units they kept; a flap collection is not
+	// continued with Wanda-sp's units, and records from before units
+	// were recorded are accepted.
+	if want[0].Units != UnitsFLAP || want[0].Backend != "cpu" {
+		t.Errorf("a record measured here says units %q, backend %q", want[0].Units, want[0].Backend)
+	}
+	other = slices.Clone(want[:2])
+	other[1].Units = UnitsWanda
+	if err := e.CheckDataset(other); err == nil || !strings.Contains(err.Error(), "record 2 kept wanda-sp units") {
+		t.Errorf("a record of other units: %v", err)
+	}
+	other[1].Units = ""
+	if err := e.CheckDataset(other); err != nil {
+		t.Errorf("a record without units: %v", err)
+	}
 }
 
 // Two shards of one seed, merged, are the single run.
@@ -241,7 +256,12 @@ func TestShardsMergeIntoOneRun(t *testing.T) {
 		t.Errorf("duplicate shard: %v", err)
 	}
 	d, _ := predictor.LoadDataset(files[1])
-	d[0].ModelID = "babyllama-tok105"
+	d[0].Units = UnitsWanda
+	d.Save(files[1])
+	if _, err := MergeShards(filepath.Join(dir, "m6.jsonl"), files); err == nil || !strings.Contains(err.Error(), "shards must share --units") {
+		t.Errorf("mixed units: %v", err)
+	}
+	d[0].Units, d[0].ModelID = UnitsFLAP, "babyllama-tok105"
 	d.Save(files[1])
 	if _, err := MergeShards(filepath.Join(dir, "m3.jsonl"), files); err == nil || !strings.Contains(err.Error(), "model") {
 		t.Errorf("mixed models: %v", err)

@@ -377,7 +377,9 @@ func (e *Evaluator) Record(ctx context.Context, p predictor.Policy, source strin
 	if err != nil {
 		return predictor.Record{}, err
 	}
-	return predictor.NewRecord(e.Space, p, res.Perplexity, res.NLL, res.Tokens, res.Seconds, source)
+	r, err := predictor.NewRecord(e.Space, p, res.Perplexity, res.NLL, res.Tokens, res.Seconds, source)
+	r.Units, r.Backend = e.Units, e.LM.Backend()
+	return r, err
 }
 
 // SearchTokens is the number of predicted tokens of one measurement on
@@ -388,11 +390,16 @@ func (e *Evaluator) SearchTokens() int {
 }
 
 // CheckDataset reports whether the records of d were measured for this
-// evaluator: its model and space, and a search slice of the same length.
+// evaluator: its model and space, its units, and a search slice of the
+// same length.
 func (e *Evaluator) CheckDataset(d predictor.Dataset) error {
 	for i, r := range d {
 		if err := r.CheckSpace(e.Space); err != nil {
 			return fmt.Errorf("record %d: %w", i+1, err)
+		}
+		if r.Units != "" && r.Units != e.Units {
+			return fmt.Errorf("record %d kept %s units, this evaluator keeps %s units (--units differ?); a policy's perplexity depends on which units it keeps: use the collection's --units",
+				i+1, r.Units, e.Units)
 		}
 		if r.Tokens != e.SearchTokens() {
 			return fmt.Errorf("record %d was measured on %d tokens, this search slice has %d (--search-tokens or --seqlen differ?); use the same slice settings as the collection",

@@ -41,7 +41,7 @@ func MergeShards(out string, inputs []string) (*MergeResult, error) {
 	var all []located
 	seen := map[int]located{}
 	res := &MergeResult{Out: out, Files: len(inputs)}
-	tokens := -1
+	tokens, units := -1, ""
 	for _, in := range inputs {
 		if sameFile(in, out) {
 			return nil, fmt.Errorf("merge: the output %s is also an input; write the merged dataset to a new file", out)
@@ -60,6 +60,12 @@ func MergeShards(out string, inputs []string) (*MergeResult, error) {
 			}
 			if r.ModelID != res.ModelID {
 				return nil, fmt.Errorf("merge: %s line %d: model %q, but earlier records are of %q; merge one model's shards at a time", in, j+1, r.ModelID, res.ModelID)
+			}
+			if units == "" {
+				units = r.Units
+			}
+			if r.Units != "" && r.Units != units {
+				return nil, fmt.Errorf("merge: %s line %d: %s units, but earlier records kept %s units; shards must share --units", in, j+1, r.Units, units)
 			}
 			if r.Tokens != tokens {
 				return nil, fmt.Errorf("merge: %s line %d: measured on %d tokens, earlier records on %d; shards must share the slice settings", in, j+1, r.Tokens, tokens)

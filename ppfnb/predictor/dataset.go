@@ -33,6 +33,13 @@ type Record struct {
 	Tokens     int       `json:"tokens"`     // predicted tokens the measurement averaged over
 	Seconds    float64   `json:"seconds"`    // time the measurement took
 	Source     string    `json:"source"`     // how the policy was made: "random", "uniform", "flap", "owl", "agent", "search", "synthetic", ...
+
+	// Units says which units the policy's counts kept inside each layer
+	// ("flap" or "wanda-sp", see ppfnb), Backend where perplexity was
+	// measured ("cpu", "cuda-bf16", ...). Both are empty in records that
+	// ppf wrote before it recorded them.
+	Units   string `json:"units,omitempty"`
+	Backend string `json:"backend,omitempty"`
 }
 
 // NewRecord fills a record for policy p of space s, deriving the kept
