@@ -1,170 +1,201 @@
 // attention.cuh: fused causal attention for bfloat16 inputs on tensor cores
-// (WMMA, sm_80 and later), for head widths 64 and 128.
+// (mma.sync m16n8k16, sm_80 and later), for head widths 64 and 128, in the
+// manner of FlashAttention-2.
 //
 // One block of four warps takes 64 queries of one head; each warp owns 16
-// of them. Scores never reach device memory: for each 64-key tile at or
-// before the diagonal, S = Q·Kᵀ goes through shared memory only. The
-// softmax is computed in two passes over the key tiles, the first for each
-// row's maximum and normaliser, the second for P = exp(S - max)/sum and
-// O += P·V. Recomputing Q·Kᵀ costs half again the products of one pass,
-// but needs no rescaling of the accumulators, whose element layout WMMA
-// does not expose; the causal half of the square is skipped entirely.
+// of them and keeps, in registers, their Q fragments, the output
+// accumulators and the online-softmax statistics (running maximum and
+// normaliser per row). For each 64-key tile at or before the diagonal the
+// block stages K and Vᵀ in shared memory; each warp computes S = Q·Kᵀ
+// (16 x 64), masks the causal triangle, rescales its accumulators by
+// exp(old max - new max), and adds P·V with P taken straight from the
+// score registers: the accumulator layout of one mma is the operand layout
+// of the next, so scores never leave the registers. The causal half of
+// the square is skipped, and heads masked by pruning are not computed.
 //
-// Measured on an H200 it is slower than the cuBLAS path (20.8 s against
-// 11.3 s for the Llama-2-7B-shaped benchmark), so it is opt-in: between
-// tensor-core steps the softmax statistics are reduced row by row with warp
-// shuffles, and tiles are loaded synchronously. The next step is a
-// FlashAttention-2 style kernel with the online softmax kept in registers
-// (mma.sync fragments of known layout, or wgmma) and double-buffered tiles.
+// Register layouts of mma.m16n8k16 (PTX ISA), g = lane / 4, c = lane % 4:
+//
+//	A (16 x 16, row-major), four 32-bit registers of two bf16 each:
+//	    {row g, cols 2c, 2c+1}, {row g+8, same}, {row g, cols 2c+8, 2c+9}, {row g+8, same}
+//	B (16 x 8), two registers: {rows 2c, 2c+1 of col g}, {rows 2c+8, 2c+9 of col g}
+//	C (16 x 8, float): {row g, cols 2c, 2c+1}, {row g+8, cols 2c, 2c+1}
 #pragma once
 #include <cuda_bf16.h>
-#include <mma.h>
+#include <stdint.h>
 
 namespace fused {
-using namespace nvcuda;
-constexpr int TILE = 64, WARPS = 4;
+constexpr int BQ = 64, BK = 64, WARPS = 4;
+constexpr int VT_STRIDE = BK + 8; // bf16 per row of Vᵀ in shared memory; the 8 spread rows over banks
+
+template <int HD> __host__ __device__ constexpr int k_stride() { return HD + 8; }
 
 template <int HD> constexpr size_t smem_bytes() {
-	return (size_t)3 * TILE * HD * sizeof(__nv_bfloat16) // Q, K, V tiles
-	       + (size_t)WARPS * 16 * TILE * sizeof(float)      // S per warp
-	       + (size_t)WARPS * 16 * TILE * sizeof(__nv_bfloat16); // P per warp
+	return (size_t)(BK * k_stride<HD>() + HD * VT_STRIDE) * sizeof(__nv_bfloat16);
 }
 
-// load_tile copies rows [row0, row0+TILE) of src (n, HD) into dst, zero
-// past n.
-template <int HD>
-__device__ void load_tile(__nv_bfloat16 *dst, const __nv_bfloat16 *src, int row0, int n) {
-	constexpr int per_row = HD / 8; // 16-byte chunks
-	for (int i = threadIdx.x; i < TILE * per_row; i += blockDim.x) {
-		int r = i / per_row, c = (i % per_row) * 8;
-		uint4 v = make_uint4(0, 0, 0, 0);
-		if (row0 + r < n) v = *reinterpret_cast<const uint4 *>(src + (size_t)(row0 + r) * HD + c);
-		*reinterpret_cast<uint4 *>(dst + r * HD + c) = v;
-	}
+__device__ __forceinline__ void mma16816(float c[4], const uint32_t a[4], uint32_t b0, uint32_t b1) {
+	asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
+	             "{%0,%1,%2,%3};\n"
+	             : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+	             : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
-// scores computes this warp's S (16, TILE) = Q_w · K_tileᵀ into s.
-template <int HD>
-__device__ void scores(float *s, const __nv_bfloat16 *q, const __nv_bfloat16 *k) {
-	for (int jb = 0; jb < TILE / 16; jb++) {
-		wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc;
-		wmma::fill_fragment(acc, 0.f);
-		for (int kk = 0; kk < HD / 16; kk++) {
-			wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> a;
-			wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::col_major> b;
-			wmma::load_matrix_sync(a, q + kk * 16, HD);
-			wmma::load_matrix_sync(b, k + jb * 16 * HD + kk * 16, HD);
-			wmma::mma_sync(acc, a, b, acc);
-		}
-		wmma::store_matrix_sync(s + jb * 16, acc, TILE, wmma::mem_row_major);
-	}
+__device__ __forceinline__ float exp2_approx(float x) {
+	float y;
+	asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+	return y;
 }
+
+__device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
+	__nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
+	return *reinterpret_cast<uint32_t *>(&v);
+}
+
+__device__ __forceinline__ uint32_t ld32(const __nv_bfloat16 *p) { return *reinterpret_cast<const uint32_t *>(p); }
 
 // attention_kernel: q (H, n, HD), k and v (KV, n, HD), all bfloat16; out
-// (n, H*HD) bfloat16, masked heads zero. Grid (ceil(n/TILE), H).
+// (n, H*HD) bfloat16, masked heads zero. Grid (ceil(n/BQ), H); the last
+// query blocks, which have the most keys, are started first.
 template <int HD>
 __global__ void __launch_bounds__(WARPS * 32)
 attention_kernel(__nv_bfloat16 *out, const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v,
                  const float *head_mask, int n, int H, int KV, float scale) {
-	extern __shared__ __align__(128) unsigned char smem[];
-	__nv_bfloat16 *Qs = reinterpret_cast<__nv_bfloat16 *>(smem);
-	__nv_bfloat16 *Ks = Qs + TILE * HD, *Vs = Ks + TILE * HD;
-	float *Ss = reinterpret_cast<float *>(Vs + TILE * HD);
-	__nv_bfloat16 *Ps = reinterpret_cast<__nv_bfloat16 *>(Ss + WARPS * 16 * TILE);
+	constexpr int KS = k_stride<HD>(), NT = HD / 8, KK = HD / 16;
+	extern __shared__ __align__(16) unsigned char smem[];
+	__nv_bfloat16 *Ks = reinterpret_cast<__nv_bfloat16 *>(smem); // (BK, KS): K rows of the tile
+	__nv_bfloat16 *Vt = Ks + BK * KS;                              // (HD, VT_STRIDE): the tile's V, transposed
 
-	const int h = blockIdx.y, kvh = h / (H / KV), q0 = blockIdx.x * TILE;
-	const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-	const __nv_bfloat16 *qh = q + (size_t)h * n * HD, *kh = k + (size_t)kvh * n * HD, *vh = v + (size_t)kvh * n * HD;
-	float *s = Ss + warp * 16 * TILE;
-	__nv_bfloat16 *p = Ps + warp * 16 * TILE;
-	const __nv_bfloat16 *qw = Qs + warp * 16 * HD;
+	const int h = blockIdx.y, kvh = h / (H / KV);
+	const int q0 = (gridDim.x - 1 - blockIdx.x) * BQ;
+	const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
+	const int r0 = q0 + warp * 16 + g, r1 = r0 + 8; // this thread's two query rows
+	const size_t ld = (size_t)H * HD;
 
-	// Softmax statistics of the warp's 16 rows; every lane holds all of
-	// them, and a row's 64 scores are spread over the 32 lanes (two each,
-	// consecutive addresses, so shared memory serves them without bank
-	// conflicts).
-	const int row0 = q0 + warp * 16; // query position of the warp's first row
-	float row_max[16], row_sum[16];
-#pragma unroll
-	for (int r = 0; r < 16; r++) row_max[r] = -INFINITY, row_sum[r] = 0.f;
-
-	load_tile<HD>(Qs, qh, q0, n);
-	const int last = min(q0 + TILE, n) - 1; // the block's last query
-	// pass 1: row maxima and normalisers
-	for (int k0 = 0; k0 <= last; k0 += TILE) {
-		__syncthreads();
-		load_tile<HD>(Ks, kh, k0, n);
-		__syncthreads();
-		scores<HD>(s, qw, Ks);
-		__syncwarp();
-#pragma unroll
-		for (int r = 0; r < 16; r++) {
-			const int qi = row0 + r, j0 = k0 + lane, j1 = k0 + lane + 32;
-			const bool ok0 = j0 <= qi && j0 < n, ok1 = j1 <= qi && j1 < n;
-			const float v0 = s[r * TILE + lane] * scale, v1 = s[r * TILE + lane + 32] * scale;
-			float m = fmaxf(ok0 ? v0 : -INFINITY, ok1 ? v1 : -INFINITY);
-			for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffff, m, o));
-			m = fmaxf(m, row_max[r]);
-			float add = (ok0 ? __expf(v0 - m) : 0.f) + (ok1 ? __expf(v1 - m) : 0.f);
-			for (int o = 16; o > 0; o >>= 1) add += __shfl_xor_sync(0xffffffff, add, o);
-			row_sum[r] = row_sum[r] * __expf(row_max[r] - m) + add;
-			row_max[r] = m;
+	if (head_mask && head_mask[h] == 0.f) {
+		for (int i = threadIdx.x; i < BQ * HD / 2; i += blockDim.x) {
+			int t = q0 + i / (HD / 2), d = (i % (HD / 2)) * 2;
+			if (t < n) *reinterpret_cast<uint32_t *>(out + t * ld + (size_t)h * HD + d) = 0;
 		}
-		__syncwarp();
+		return;
 	}
-	float inv_sum[16];
-#pragma unroll
-	for (int r = 0; r < 16; r++) inv_sum[r] = row_sum[r] > 0.f ? 1.f / row_sum[r] : 0.f;
-
-	// pass 2: O = softmax(S) · V
-	wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[HD / 16];
-	for (int d = 0; d < HD / 16; d++) wmma::fill_fragment(acc[d], 0.f);
-	for (int k0 = 0; k0 <= last; k0 += TILE) {
-		__syncthreads();
-		load_tile<HD>(Ks, kh, k0, n);
-		load_tile<HD>(Vs, vh, k0, n);
-		__syncthreads();
-		scores<HD>(s, qw, Ks);
-		__syncwarp();
-#pragma unroll
-		for (int r = 0; r < 16; r++) {
-			const int qi = row0 + r;
-#pragma unroll
-			for (int half = 0; half < 2; half++) {
-				const int c = lane + 32 * half, j = k0 + c;
-				const bool ok = j <= qi && j < n;
-				p[r * TILE + c] = __float2bfloat16(ok ? __expf(s[r * TILE + c] * scale - row_max[r]) * inv_sum[r] : 0.f);
-			}
-		}
-		__syncwarp();
-		for (int kb = 0; kb < TILE / 16; kb++) {
-			wmma::fragment<wmma::matrix_a, 16, 16, 16, __nv_bfloat16, wmma::row_major> a;
-			wmma::load_matrix_sync(a, p + kb * 16, TILE);
-			for (int d = 0; d < HD / 16; d++) {
-				wmma::fragment<wmma::matrix_b, 16, 16, 16, __nv_bfloat16, wmma::row_major> b;
-				wmma::load_matrix_sync(b, Vs + kb * 16 * HD + d * 16, HD);
-				wmma::mma_sync(acc[d], a, b, acc[d]);
-			}
-		}
-	}
-
-	// write out through the warp's score buffer, 16x16 at a time
 	const float gain = head_mask ? head_mask[h] : 1.f;
-	for (int d = 0; d < HD / 16; d++) {
-		__syncwarp();
-		wmma::store_matrix_sync(s, acc[d], 16, wmma::mem_row_major);
-		__syncwarp();
-		for (int i = lane; i < 256; i += 32) {
-			int rr = i / 16, cc = i % 16, t = q0 + warp * 16 + rr;
-			if (t < n) out[(size_t)t * H * HD + (size_t)h * HD + d * 16 + cc] = __float2bfloat16(s[i] * gain);
+	const __nv_bfloat16 *qh = q + (size_t)h * n * HD, *kh = k + (size_t)kvh * n * HD, *vh = v + (size_t)kvh * n * HD;
+
+	uint32_t qf[KK][4];
+#pragma unroll
+	for (int kk = 0; kk < KK; kk++) {
+		const int d = kk * 16 + 2 * c;
+		qf[kk][0] = r0 < n ? ld32(qh + (size_t)r0 * HD + d) : 0;
+		qf[kk][1] = r1 < n ? ld32(qh + (size_t)r1 * HD + d) : 0;
+		qf[kk][2] = r0 < n ? ld32(qh + (size_t)r0 * HD + d + 8) : 0;
+		qf[kk][3] = r1 < n ? ld32(qh + (size_t)r1 * HD + d + 8) : 0;
+	}
+	float o[NT][4];
+#pragma unroll
+	for (int i = 0; i < NT; i++) o[i][0] = o[i][1] = o[i][2] = o[i][3] = 0.f;
+	float m0 = -INFINITY, m1 = -INFINITY, l0 = 0.f, l1 = 0.f; // per row, in log2 units
+	const float scale_log2 = scale * 1.4426950408889634f;
+
+	const int last = min(q0 + BQ, n) - 1;      // the block's last query
+	const int warp_last = q0 + warp * 16 + 15; // the warp's
+	for (int k0 = 0; k0 <= last; k0 += BK) {
+		__syncthreads(); // the previous tile is no longer read
+		for (int i = threadIdx.x; i < BK * HD / 8; i += blockDim.x) {
+			const int r = i / (HD / 8), d = (i % (HD / 8)) * 8;
+			uint4 val = make_uint4(0, 0, 0, 0);
+			if (k0 + r < n) val = *reinterpret_cast<const uint4 *>(kh + (size_t)(k0 + r) * HD + d);
+			*reinterpret_cast<uint4 *>(Ks + r * KS + d) = val;
 		}
+		// V is read with consecutive threads on consecutive keys, so that
+		// the transposed stores fall in different banks.
+		for (int i = threadIdx.x; i < BK * HD / 8; i += blockDim.x) {
+			const int key = i % BK, d = (i / BK) * 8;
+			uint4 val = make_uint4(0, 0, 0, 0);
+			if (k0 + key < n) val = *reinterpret_cast<const uint4 *>(vh + (size_t)(k0 + key) * HD + d);
+			const __nv_bfloat16 *e = reinterpret_cast<const __nv_bfloat16 *>(&val);
+#pragma unroll
+			for (int j = 0; j < 8; j++) Vt[(d + j) * VT_STRIDE + key] = e[j];
+		}
+		__syncthreads();
+		if (k0 > warp_last) continue; // the whole tile is after this warp's queries
+
+		float s[BK / 8][4];
+#pragma unroll
+		for (int nt = 0; nt < BK / 8; nt++) {
+			s[nt][0] = s[nt][1] = s[nt][2] = s[nt][3] = 0.f;
+			const __nv_bfloat16 *kr = Ks + (nt * 8 + g) * KS + 2 * c;
+#pragma unroll
+			for (int kk = 0; kk < KK; kk++) mma16816(s[nt], qf[kk], ld32(kr + kk * 16), ld32(kr + kk * 16 + 8));
+		}
+		// scale into log2 units, mask, and find the rows' new maxima
+		float mx0 = -INFINITY, mx1 = -INFINITY;
+#pragma unroll
+		for (int nt = 0; nt < BK / 8; nt++) {
+#pragma unroll
+			for (int e = 0; e < 2; e++) {
+				const int j = k0 + nt * 8 + 2 * c + e;
+				s[nt][e] = (j <= r0 && j < n) ? s[nt][e] * scale_log2 : -INFINITY;
+				s[nt][2 + e] = (j <= r1 && j < n) ? s[nt][2 + e] * scale_log2 : -INFINITY;
+				mx0 = fmaxf(mx0, s[nt][e]);
+				mx1 = fmaxf(mx1, s[nt][2 + e]);
+			}
+		}
+		// a row's values are spread over the four lanes of its group
+		mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffff, mx0, 1));
+		mx0 = fmaxf(mx0, __shfl_xor_sync(0xffffffff, mx0, 2));
+		mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffff, mx1, 1));
+		mx1 = fmaxf(mx1, __shfl_xor_sync(0xffffffff, mx1, 2));
+		const float n0 = fmaxf(m0, mx0), n1 = fmaxf(m1, mx1);
+		// a row with no key yet (only past the text's end) keeps zeros
+		const float ref0 = n0 == -INFINITY ? 0.f : n0, ref1 = n1 == -INFINITY ? 0.f : n1;
+		const float a0 = exp2_approx(m0 - ref0), a1 = exp2_approx(m1 - ref1);
+		m0 = n0, m1 = n1;
+		float sum0 = 0.f, sum1 = 0.f;
+#pragma unroll
+		for (int nt = 0; nt < BK / 8; nt++) {
+#pragma unroll
+			for (int e = 0; e < 2; e++) {
+				s[nt][e] = exp2_approx(s[nt][e] - ref0);
+				s[nt][2 + e] = exp2_approx(s[nt][2 + e] - ref1);
+				sum0 += s[nt][e];
+				sum1 += s[nt][2 + e];
+			}
+		}
+		l0 = l0 * a0 + sum0, l1 = l1 * a1 + sum1;
+#pragma unroll
+		for (int i = 0; i < NT; i++) o[i][0] *= a0, o[i][1] *= a0, o[i][2] *= a1, o[i][3] *= a1;
+		// O += P·V, P from the score registers: keys 16kk.. are score tiles 2kk and 2kk+1
+#pragma unroll
+		for (int kk = 0; kk < BK / 16; kk++) {
+			const uint32_t p[4] = {pack_bf16(s[2 * kk][0], s[2 * kk][1]), pack_bf16(s[2 * kk][2], s[2 * kk][3]),
+			                       pack_bf16(s[2 * kk + 1][0], s[2 * kk + 1][1]),
+			                       pack_bf16(s[2 * kk + 1][2], s[2 * kk + 1][3])};
+#pragma unroll
+			for (int i = 0; i < NT; i++) {
+				const __nv_bfloat16 *vr = Vt + (i * 8 + g) * VT_STRIDE + kk * 16 + 2 * c;
+				mma16816(o[i], p, ld32(vr), ld32(vr + 8));
+			}
+		}
+	}
+
+	// the normalisers: each lane summed its own columns
+	l0 += __shfl_xor_sync(0xffffffff, l0, 1);
+	l0 += __shfl_xor_sync(0xffffffff, l0, 2);
+	l1 += __shfl_xor_sync(0xffffffff, l1, 1);
+	l1 += __shfl_xor_sync(0xffffffff, l1, 2);
+	const float f0 = l0 > 0.f ? gain / l0 : 0.f, f1 = l1 > 0.f ? gain / l1 : 0.f;
+#pragma unroll
+	for (int i = 0; i < NT; i++) {
+		const size_t col = (size_t)h * HD + i * 8 + 2 * c;
+		if (r0 < n) *reinterpret_cast<uint32_t *>(out + r0 * ld + col) = pack_bf16(o[i][0] * f0, o[i][1] * f0);
+		if (r1 < n) *reinterpret_cast<uint32_t *>(out + r1 * ld + col) = pack_bf16(o[i][2] * f1, o[i][3] * f1);
 	}
 }
 
 // launch runs the kernel for head width hd (one that supports accepts).
 inline cudaError_t launch(int hd, __nv_bfloat16 *out, const __nv_bfloat16 *q, const __nv_bfloat16 *k,
                           const __nv_bfloat16 *v, const float *head_mask, int n, int H, int KV, float scale) {
-	dim3 grid((n + TILE - 1) / TILE, H);
+	dim3 grid((n + BQ - 1) / BQ, H);
 	if (hd == 128) {
 		size_t sm = smem_bytes<128>();
 		cudaFuncSetAttribute(attention_kernel<128>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm);

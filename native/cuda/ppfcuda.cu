@@ -1,8 +1,10 @@
 // ppfcuda.cu: the GPU forward pass behind ppfcuda.h. Weights live on the
 // device (matrices in bfloat16 or float32, norms and the embedding in
-// float32); matrix products, attention's included, are cuBLAS calls with
-// float32 accumulation; everything else is a kernel of kernels.cuh. Logits
-// never leave the device when only log-likelihoods are asked for.
+// float32); matrix products are cuBLAS calls with float32 accumulation;
+// attention is the fused kernel of attention.cuh (bfloat16, head widths 64
+// and 128) or two cuBLAS products around a softmax kernel; everything else
+// is a kernel of kernels.cuh. Logits never leave the device when only
+// log-likelihoods are asked for.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 #include <math.h>
