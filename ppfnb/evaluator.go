@@ -141,6 +141,12 @@ type Evaluator struct {
 // NewEvaluator loads the model, tokenizes the texts, cuts the slices and
 // calibrates (a few seconds at most for the shared models).
 func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error) {
+	if o.Backend != "" {
+		// a misspelt backend fails before loading and calibrating
+		if _, err := native.GetBackend(o.Backend); err != nil {
+			return nil, err
+		}
+	}
 	lm, err := Load(o.Model, o.Tokenizer)
 	if err != nil {
 		return nil, err

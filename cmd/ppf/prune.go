@@ -147,7 +147,12 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxTokens := fs.Int("max-tokens", 0, "evaluate only the first N tokens of the evaluation text (0: all)")
 	out := fs.String("out", "", "save the pruned model here as a Hugging Face folder, with its tokenizer")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	backend := fs.String("backend", "cpu", "where --eval runs the pruned model: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	onBackend, err := native.GetBackend(*backend) // before the slow part, so that a typo fails at once
+	if err != nil {
 		return err
 	}
 	if *ratio == -1 {
@@ -183,7 +188,16 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if sl == 0 {
 			sl = min(256, m.SeqLen)
 		}
-		res, err := native.Perplexity(ctx, p.small, ids, native.EvalOptions{SeqLen: sl, MaxTokens: *maxTokens, Progress: newProgress(stderr, "perplexity")})
+		opt := native.EvalOptions{SeqLen: sl, MaxTokens: *maxTokens, Progress: newProgress(stderr, "perplexity")}
+		if onBackend.Name() != "cpu" {
+			ev, err := onBackend.Load(p.small)
+			if err != nil {
+				return fmt.Errorf("loading the pruned model on %s: %w", onBackend.Name(), err)
+			}
+			defer ev.Close()
+			opt.On = ev
+		}
+		res, err := native.Perplexity(ctx, p.small, ids, opt)
 		if err != nil {
 			return fmt.Errorf("evaluate on %s: %w", evalPath, err)
 		}
