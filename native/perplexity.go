@@ -40,8 +40,9 @@ type EvalResult struct {
 }
 
 // backendBatch is how many windows Perplexity hands a backend at a time:
-// enough to keep a GPU busy, few enough for progress to move.
-const backendBatch = 8
+// enough to fill a GPU's pass (16 windows of 256 tokens are 4096 rows),
+// few enough for progress to move.
+const backendBatch = 16
 
 // Perplexity measures the model on a tokenized text with the protocol of
 // Wanda, FLAP and SliceGPT: the text is cut into non-overlapping windows of

@@ -53,13 +53,14 @@ __device__ __forceinline__ uint32_t pack_bf16(float lo, float hi) {
 
 __device__ __forceinline__ uint32_t ld32(const __nv_bfloat16 *p) { return *reinterpret_cast<const uint32_t *>(p); }
 
-// attention_kernel: q (H, n, HD), k and v (KV, n, HD), all bfloat16; out
-// (n, H*HD) bfloat16, masked heads zero. Grid (ceil(n/BQ), H); the last
-// query blocks, which have the most keys, are started first.
+// attention_kernel: q (H, N, HD), k and v (KV, N, HD), all bfloat16; out
+// (N, H*HD) bfloat16, masked heads zero. The N rows are N/n windows of n
+// tokens, each attending only within itself. Grid (ceil(n/BQ), H, N/n);
+// the last query blocks, which have the most keys, are started first.
 template <int HD>
 __global__ void __launch_bounds__(WARPS * 32)
 attention_kernel(__nv_bfloat16 *out, const __nv_bfloat16 *q, const __nv_bfloat16 *k, const __nv_bfloat16 *v,
-                 const float *head_mask, int n, int H, int KV, float scale) {
+                 const float *head_mask, int N, int n, int H, int KV, float scale) {
 	constexpr int KS = k_stride<HD>(), NT = HD / 8, KK = HD / 16;
 	extern __shared__ __align__(16) unsigned char smem[];
 	__nv_bfloat16 *Ks = reinterpret_cast<__nv_bfloat16 *>(smem); // (BK, KS): K rows of the tile
@@ -69,7 +70,8 @@ attention_kernel(__nv_bfloat16 *out, const __nv_bfloat16 *q, const __nv_bfloat16
 	const int q0 = (gridDim.x - 1 - blockIdx.x) * BQ;
 	const int warp = threadIdx.x / 32, lane = threadIdx.x % 32, g = lane / 4, c = lane % 4;
 	const int r0 = q0 + warp * 16 + g, r1 = r0 + 8; // this thread's two query rows
-	const size_t ld = (size_t)H * HD;
+	const size_t ld = (size_t)H * HD, first = (size_t)blockIdx.z * n; // the window's first row
+	out += first * ld;
 
 	if (head_mask && head_mask[h] == 0.f) {
 		for (int i = threadIdx.x; i < BQ * HD / 2; i += blockDim.x) {
@@ -79,7 +81,8 @@ attention_kernel(__nv_bfloat16 *out, const __nv_bfloat16 *q, const __nv_bfloat16
 		return;
 	}
 	const float gain = head_mask ? head_mask[h] : 1.f;
-	const __nv_bfloat16 *qh = q + (size_t)h * n * HD, *kh = k + (size_t)kvh * n * HD, *vh = v + (size_t)kvh * n * HD;
+	const __nv_bfloat16 *qh = q + ((size_t)h * N + first) * HD, *kh = k + ((size_t)kvh * N + first) * HD,
+	                    *vh = v + ((size_t)kvh * N + first) * HD;
 
 	uint32_t qf[KK][4];
 #pragma unroll
@@ -192,18 +195,19 @@ attention_kernel(__nv_bfloat16 *out, const __nv_bfloat16 *q, const __nv_bfloat16
 	}
 }
 
-// launch runs the kernel for head width hd (one that supports accepts).
+// launch runs the kernel for head width hd (one that supports accepts) on
+// N rows, windows of n tokens.
 inline cudaError_t launch(int hd, __nv_bfloat16 *out, const __nv_bfloat16 *q, const __nv_bfloat16 *k,
-                          const __nv_bfloat16 *v, const float *head_mask, int n, int H, int KV, float scale) {
-	dim3 grid((n + BQ - 1) / BQ, H);
+                          const __nv_bfloat16 *v, const float *head_mask, int N, int n, int H, int KV, float scale) {
+	dim3 grid((n + BQ - 1) / BQ, H, N / n);
 	if (hd == 128) {
 		size_t sm = smem_bytes<128>();
 		cudaFuncSetAttribute(attention_kernel<128>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm);
-		attention_kernel<128><<<grid, WARPS * 32, sm>>>(out, q, k, v, head_mask, n, H, KV, scale);
+		attention_kernel<128><<<grid, WARPS * 32, sm>>>(out, q, k, v, head_mask, N, n, H, KV, scale);
 	} else {
 		size_t sm = smem_bytes<64>();
 		cudaFuncSetAttribute(attention_kernel<64>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)sm);
-		attention_kernel<64><<<grid, WARPS * 32, sm>>>(out, q, k, v, head_mask, n, H, KV, scale);
+		attention_kernel<64><<<grid, WARPS * 32, sm>>>(out, q, k, v, head_mask, N, n, H, KV, scale);
 	}
 	return cudaGetLastError();
 }

@@ -50,6 +50,12 @@ type Options struct {
 	// as two cuBLAS products around a softmax kernel, as every other
 	// configuration does: the reference the fused kernel is tested against.
 	CuBLASAttention bool
+
+	// WindowsPerPass bounds how many windows the fused kernel's forward
+	// pass runs side by side (0: as many as MaxTokens holds). Windows
+	// shorter than MaxTokens, such as PPF's search slice at seqlen 256,
+	// otherwise make thin matrix products and many small launches.
+	WindowsPerPass int
 }
 
 // Evaluator is a model on the GPU; it implements native.Evaluator.
@@ -94,6 +100,7 @@ func create(c native.Config, sizes [][3]int, opt Options) (*Evaluator, error) {
 	if !opt.CuBLASAttention {
 		cfg.fused_attention = 1
 	}
+	cfg.window_batch = C.int(opt.WindowsPerPass)
 	var p *C.ppf_model
 	if C.ppf_create(&cfg, &heads[0], &kv[0], &hidden[0], (*C.float)(&cos[0]), (*C.float)(&sin[0]), &p) != 0 {
 		return nil, lastError()
@@ -240,23 +247,32 @@ func (e *Evaluator) Logits(ctx context.Context, tokens []int) ([]float32, error)
 	return out, nil
 }
 
-// WindowNLL returns each window's summed negative log-likelihood; ctx is
-// checked between windows.
+// WindowNLL returns each window's summed negative log-likelihood. Runs of
+// windows of one length go to the GPU together, to be run side by side;
+// ctx is checked between runs.
 func (e *Evaluator) WindowNLL(ctx context.Context, windows [][]int) ([]float64, error) {
 	out := make([]float64, len(windows))
-	for i, w := range windows {
+	for i := 0; i < len(windows); {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if len(w) < 2 || len(w) > e.maxTokens {
-			return nil, fmt.Errorf("cuda: a window of %d tokens; this evaluator takes 2 to %d", len(w), e.maxTokens)
+		n := len(windows[i])
+		if n < 2 || n > e.maxTokens {
+			return nil, fmt.Errorf("cuda: a window of %d tokens; this evaluator takes 2 to %d", n, e.maxTokens)
 		}
-		ct := cTokens(w)
-		var nll C.double
-		if C.ppf_window_nll(e.p, &ct[0], 1, C.int(len(ct)), &nll) != 0 {
+		j := i + 1
+		for j < len(windows) && len(windows[j]) == n {
+			j++
+		}
+		var flat []int
+		for _, w := range windows[i:j] {
+			flat = append(flat, w...)
+		}
+		ct := cTokens(flat)
+		if C.ppf_window_nll(e.p, &ct[0], C.int(j-i), C.int(n), (*C.double)(&out[i])) != 0 {
 			return nil, lastError()
 		}
-		out[i] = float64(nll)
+		i = j
 	}
 	return out, nil
 }

@@ -76,6 +76,40 @@ func TestFusedAttentionMatchesCuBLAS(t *testing.T) {
 	}
 }
 
+// Windows run side by side in one pass give each window the log-likelihood
+// it gets alone: positions restart and attention stays inside the window,
+// with windows that end mid-tile and a pass that is not full.
+func TestWindowsSideBySide(t *testing.T) {
+	c := native.Config{Dim: 512, HiddenDim: 256, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 128,
+		VocabSize: 100, SeqLen: 512, RopeTheta: 10000, NormEps: 1e-5}
+	m := native.RandomModel(c, 11)
+	rng := rand.New(rand.NewPCG(5, 6))
+	windows := make([][]int, 7) // 5 per pass of 512 rows: one full pass and one of 2
+	for i := range windows {
+		windows[i] = make([]int, 100)
+		for j := range windows[i] {
+			windows[i][j] = rng.IntN(c.VocabSize)
+		}
+	}
+	var nll [2][]float64
+	for i, per := range []int{0, 1} {
+		ev, err := Load(m, Options{BF16: true, WindowsPerPass: per})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if nll[i], err = ev.WindowNLL(context.Background(), windows); err != nil {
+			t.Fatal(err)
+		}
+		ev.Close()
+	}
+	for w := range windows {
+		if d := math.Abs(nll[0][w]-nll[1][w]) / 99; d > 1e-3 {
+			t.Errorf("window %d: nll %v side by side, %v alone (%.2g nats per token)", w, nll[0][w], nll[1][w], d)
+		}
+	}
+	t.Logf("side by side vs alone: window 0 nll %.6f vs %.6f", nll[0][0], nll[1][0])
+}
+
 // Perplexity of the real checkpoints on the GPU against the CPU engine,
 // same protocol, same windows.
 func TestPerplexityParity(t *testing.T) {
@@ -190,6 +224,43 @@ func BenchmarkLlama7BWikiText2(b *testing.B) {
 			b.ReportMetric(tflops, "TFLOP/s")
 			b.ReportMetric(tflops/peak, "peak-fraction")
 			b.ReportMetric(peak, "gemm-TFLOP/s")
+		})
+	}
+}
+
+// BenchmarkLlama7BSearchSlice times one PPF measurement of a random
+// Llama-2-7B-shaped model: perplexity over 4,096 tokens in windows of 256
+// (the default search slice), with windows run side by side (up to eight
+// per pass of 2,048 rows) and one at a time.
+func BenchmarkLlama7BSearchSlice(b *testing.B) {
+	c := llama7B
+	rng := rand.New(rand.NewPCG(3, 4))
+	tokens := make([]int, 4096)
+	for i := range tokens {
+		tokens[i] = rng.IntN(c.VocabSize)
+	}
+	for _, per := range []int{0, 1} {
+		name := map[int]string{0: "side-by-side", 1: "one-at-a-time"}[per]
+		b.Run(name, func(b *testing.B) {
+			ev, err := LoadRandom(c, 1, Options{BF16: true, MaxTokens: c.SeqLen, WindowsPerPass: per})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ev.Close()
+			measure := func() native.EvalResult {
+				res, err := native.PerplexityOn(context.Background(), ev, tokens, 256, 16, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				return res
+			}
+			measure() // warm-up
+			b.ResetTimer()
+			for range b.N {
+				measure()
+			}
+			b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/measurement")
+			b.ReportMetric(float64(len(tokens)*b.N)/b.Elapsed().Seconds(), "tokens/s")
 		})
 	}
 }

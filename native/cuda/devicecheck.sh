@@ -32,14 +32,15 @@ fi
 
 if want tests; then
 	echo "== conformance and parity"
-	"$testbin" -test.v -test.run 'Conformance|Parity|Fused' 2>&1 | tee "$out/tests.log" |
+	"$testbin" -test.v -test.run 'Conformance|Parity|Fused|SideBySide' 2>&1 | tee "$out/tests.log" |
 		grep -E '^(=== RUN|--- |PASS|FAIL|ok)|perplexity GPU|device:|difference' || true
 	grep -q '^--- FAIL' "$out/tests.log" && echo "TESTS FAILED" || echo "TESTS PASSED"
 fi
 
 if want bench; then
 	echo "== benchmark"
-	"$testbin" -test.run '^$' -test.bench 'GEMMPeak|Llama7B' -test.benchtime 1x 2>&1 | tee "$out/bench.log"
+	"$testbin" -test.run '^$' -test.bench 'GEMMPeak|Llama7BWikiText2' -test.benchtime 1x 2>&1 | tee "$out/bench.log"
+	"$testbin" -test.run '^$' -test.bench 'Llama7BSearchSlice' -test.benchtime 20x 2>&1 | grep Benchmark | tee -a "$out/bench.log"
 fi
 
 if want cli; then

@@ -61,9 +61,11 @@ __global__ void rmsnorm_kernel(T *out, const float *x, const float *weight, int 
 // rope_permute reads a (n, heads*hd) projection, rotates each adjacent pair
 // of every head by position t when rotate is set, and writes it head-major,
 // (heads, n, hd), so that each key/value group's queries are contiguous.
+// The n rows are windows of win tokens run side by side: row t is at
+// position t % win.
 template <typename T>
 __global__ void rope_permute_kernel(T *out, const float *in, const float *cos_t, const float *sin_t,
-                                    int n, int heads, int hd, int rotate) {
+                                    int n, int win, int heads, int hd, int rotate) {
 	size_t idx = (size_t)blockIdx.x * blockDim.x + threadIdx.x; // one pair each
 	size_t pairs = (size_t)n * heads * (hd / 2);
 	if (idx >= pairs) return;
@@ -73,7 +75,8 @@ __global__ void rope_permute_kernel(T *out, const float *in, const float *cos_t,
 	const float *src = in + (size_t)t * heads * hd + (size_t)h * hd;
 	float v0 = src[2 * j], v1 = src[2 * j + 1];
 	if (rotate) {
-		float c = cos_t[(size_t)t * (hd / 2) + j], s = sin_t[(size_t)t * (hd / 2) + j];
+		const size_t pos = t % win;
+		float c = cos_t[pos * (hd / 2) + j], s = sin_t[pos * (hd / 2) + j];
 		float r0 = v0 * c - v1 * s, r1 = v0 * s + v1 * c;
 		v0 = r0;
 		v1 = r1;

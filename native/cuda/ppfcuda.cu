@@ -312,20 +312,23 @@ static int linear(ppf_model *m, float *y, const void *x, const void *w, int n, i
 	return 0;
 }
 
-template <typename A> static int attention(ppf_model *m, Layer &l, int n) {
+// attention runs N rows, windows of n tokens side by side; only the fused
+// kernel takes more than one window.
+template <typename A> static int attention(ppf_model *m, Layer &l, int N, int n) {
 	int hd = m->c.head_dim, H = l.heads, KV = l.kv, G = H / KV;
 	const float one = 1.f, zero = 0.f, scale = 1.f / sqrtf((float)hd);
 	cudaDataType t = m->c.bf16 ? CUDA_R_16BF : CUDA_R_32F;
-	size_t pq = (size_t)n * H * hd / 2, pk = (size_t)n * KV * hd / 2;
-	rope_permute_kernel<A><<<blocks(pq, 256), 256>>>((A *)m->qp, m->q, m->cos_t, m->sin_t, n, H, hd, 1);
-	rope_permute_kernel<A><<<blocks(pk, 256), 256>>>((A *)m->kp, m->k, m->cos_t, m->sin_t, n, KV, hd, 1);
-	rope_permute_kernel<A><<<blocks(pk, 256), 256>>>((A *)m->vp, m->v, m->cos_t, m->sin_t, n, KV, hd, 0);
+	size_t pq = (size_t)N * H * hd / 2, pk = (size_t)N * KV * hd / 2;
+	rope_permute_kernel<A><<<blocks(pq, 256), 256>>>((A *)m->qp, m->q, m->cos_t, m->sin_t, N, n, H, hd, 1);
+	rope_permute_kernel<A><<<blocks(pk, 256), 256>>>((A *)m->kp, m->k, m->cos_t, m->sin_t, N, n, KV, hd, 1);
+	rope_permute_kernel<A><<<blocks(pk, 256), 256>>>((A *)m->vp, m->v, m->cos_t, m->sin_t, N, n, KV, hd, 0);
 	LAUNCHED();
 	if (ppf_fused_attention(&m->c)) {
 		CK(fused::launch(hd, (__nv_bfloat16 *)m->att, (const __nv_bfloat16 *)m->qp, (const __nv_bfloat16 *)m->kp,
-		                 (const __nv_bfloat16 *)m->vp, l.head_mask, n, H, KV, scale));
+		                 (const __nv_bfloat16 *)m->vp, l.head_mask, N, n, H, KV, scale));
 		return 0;
 	}
+	if (N != n) return fail("internal: %d rows of windows of %d without the fused kernel", N, n);
 	// scores of group g, (G*n, n) = scale · Q_g (G*n, hd) · K_gᵀ
 	CB(cublasGemmStridedBatchedEx(m->blas, CUBLAS_OP_T, CUBLAS_OP_N, n, G * n, hd, &scale, m->kp, t, hd, (long long)n * hd,
 	                              m->qp, t, hd, (long long)G * n * hd, &zero, m->scores, CUDA_R_32F, n,
@@ -342,9 +345,10 @@ template <typename A> static int attention(ppf_model *m, Layer &l, int n) {
 	return 0;
 }
 
-// forward runs n tokens (already in m->tokens) from position 0 and leaves
-// the logits, (n, vocab), in m->logits.
-template <typename A> static int forward(ppf_model *m, int n) {
+// forward runs n tokens (already in m->tokens), windows of win tokens side
+// by side, each from position 0, and leaves the logits, (n, vocab), in
+// m->logits.
+template <typename A> static int forward(ppf_model *m, int n, int win) {
 	const ppf_config &c = m->c;
 	int D = c.dim, hd = c.head_dim;
 	size_t nd = (size_t)n * D;
@@ -355,7 +359,7 @@ template <typename A> static int forward(ppf_model *m, int n) {
 			rmsnorm_kernel<A><<<n, 256>>>((A *)m->xb, m->x, l.attn_norm, D, c.norm_eps);
 			LAUNCHED();
 			if (linear(m, m->q, m->xb, l.wq, n, D, l.heads * hd) || linear(m, m->k, m->xb, l.wk, n, D, l.kv * hd) ||
-			    linear(m, m->v, m->xb, l.wv, n, D, l.kv * hd) || attention<A>(m, l, n) ||
+			    linear(m, m->v, m->xb, l.wv, n, D, l.kv * hd) || attention<A>(m, l, n, win) ||
 			    linear(m, m->y, m->att, l.wo, n, l.heads * hd, D))
 				return -1;
 			residual_kernel<<<blocks(nd, 256), 256>>>(m->x, m->y, l.attn_bias, nd, D);
@@ -382,32 +386,51 @@ template <typename A> static int forward(ppf_model *m, int n) {
 	return linear(m, m->logits, m->xb, m->output, n, D, c.vocab_size);
 }
 
-static int run(ppf_model *m, const int *tokens, int n) {
+// run runs windows of n tokens side by side, each from position 0.
+static int run(ppf_model *m, const int *tokens, int windows, int n) {
 	if (n < 1 || n > m->c.seq_len) return fail("%d tokens: this model takes 1 to %d per window", n, m->c.seq_len);
-	for (int i = 0; i < n; i++)
+	const int N = windows * n;
+	for (int i = 0; i < N; i++)
 		if (tokens[i] < 0 || tokens[i] >= m->c.vocab_size) return fail("token %d outside the vocabulary of %d", tokens[i], m->c.vocab_size);
-	CK(cudaMemcpy(m->tokens, tokens, (size_t)n * 4, cudaMemcpyHostToDevice));
-	return m->c.bf16 ? forward<__nv_bfloat16>(m, n) : forward<float>(m, n);
+	CK(cudaMemcpy(m->tokens, tokens, (size_t)N * 4, cudaMemcpyHostToDevice));
+	return m->c.bf16 ? forward<__nv_bfloat16>(m, N, n) : forward<float>(m, N, n);
+}
+
+// windows_per_pass is how many windows of n tokens run side by side: with
+// the fused kernel as many as the buffers (seq_len rows) hold, up to
+// window_batch; otherwise one. Short windows make thin matrix products
+// and many small kernel launches; side by side they make one pass.
+static int windows_per_pass(const ppf_model *m, int n) {
+	if (!ppf_fused_attention(&m->c)) return 1;
+	int b = std::max(1, m->c.seq_len / n);
+	return m->c.window_batch > 0 ? std::min(b, m->c.window_batch) : b;
 }
 
 int ppf_logits(ppf_model *m, const int *tokens, int n, float *logits) {
-	if (run(m, tokens, n)) return -1;
+	if (run(m, tokens, 1, n)) return -1;
 	CK(cudaMemcpy(logits, m->logits, (size_t)n * m->c.vocab_size * 4, cudaMemcpyDeviceToHost));
 	return 0;
 }
 
 int ppf_window_nll(ppf_model *m, const int *tokens, int n_windows, int n, double *nll) {
 	if (n < 2) return fail("windows of %d tokens predict nothing", n);
-	std::vector<double> rows(n - 1);
-	for (int w = 0; w < n_windows; w++) {
-		const int *win = tokens + (size_t)w * n;
-		if (run(m, win, n)) return -1;
-		nll_kernel<<<n - 1, 256>>>(m->nll, m->logits, m->tokens, m->c.vocab_size);
+	const int per_pass = windows_per_pass(m, n);
+	std::vector<double> rows((size_t)per_pass * (n - 1));
+	for (int w0 = 0; w0 < n_windows; w0 += per_pass) {
+		const int b = std::min(per_pass, n_windows - w0);
+		if (run(m, tokens + (size_t)w0 * n, b, n)) return -1;
+		for (int w = 0; w < b; w++) { // a window's last token predicts nothing
+			size_t at = (size_t)w * n;
+			nll_kernel<<<n - 1, 256>>>(m->nll + (size_t)w * (n - 1), m->logits + at * m->c.vocab_size, m->tokens + at,
+			                           m->c.vocab_size);
+		}
 		LAUNCHED();
-		CK(cudaMemcpy(rows.data(), m->nll, (size_t)(n - 1) * 8, cudaMemcpyDeviceToHost));
-		double s = 0;
-		for (double v : rows) s += v;
-		nll[w] = s;
+		CK(cudaMemcpy(rows.data(), m->nll, (size_t)b * (n - 1) * 8, cudaMemcpyDeviceToHost));
+		for (int w = 0; w < b; w++) {
+			double s = 0;
+			for (int i = 0; i < n - 1; i++) s += rows[(size_t)w * (n - 1) + i];
+			nll[w0 + w] = s;
+		}
 	}
 	return 0;
 }

@@ -15,6 +15,7 @@ typedef struct {
 	float norm_eps;
 	int bf16; // 1: weights and matrix-product inputs in bfloat16; 0: float32 throughout
 	int fused_attention; // 1: the fused attention kernel where it applies (bf16, head_dim 64 or 128)
+	int window_batch;    // with the fused kernel, windows run side by side in one pass: at most this many (0: as many as seq_len holds)
 } ppf_config;
 
 // Tensor kinds for ppf_upload (layer is ignored for the model-wide ones).
@@ -58,7 +59,9 @@ int ppf_logits(ppf_model *m, const int *tokens, int n, float *logits);
 
 // ppf_window_nll runs n_windows windows of n tokens each (tokens holds them
 // back to back) and writes each window's summed negative log-likelihood of
-// its tokens 1..n-1. Logits stay on the device.
+// its tokens 1..n-1. Logits stay on the device. With the fused attention
+// kernel, windows run side by side, as many per pass as seq_len rows hold
+// (at most window_batch).
 int ppf_window_nll(ppf_model *m, const int *tokens, int n_windows, int n, double *nll);
 
 // ppf_gemm_tflops times one m x n x k bfloat16 product (float32
