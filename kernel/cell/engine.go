@@ -208,7 +208,7 @@ func (e *Engine) run(ctx context.Context, code string) *Error {
 				continue
 			}
 		}
-		prog, err := e.compile(src)
+		prog, err := e.compile(e.rangeOverInt(ctx, src, c.decl))
 		if err != nil {
 			e.forgetImports(added)
 			return compileError(atEnd(err, code))

@@ -127,7 +127,7 @@ log.Fatal("boom")`, "Exit", "log.Fatal stopped the cell"},
 func outer() { inner() }
 outer()`, "Panic", "deep"},
 		{`undefinedThing + 1`, "CompileError", "undefined"},
-		{`for i := range 3 { _ = i }`, "CompileError", "range over an integer"},
+		{`for x := range func(yield func(int) bool) {} { _ = x }`, "CompileError", "range over an integer or a function"},
 		{`func f() {`, "CompileError", "close it"},
 	}
 	for _, c := range cases {
@@ -238,4 +238,55 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// Loops over integers (Go 1.22), which yaegi does not know, run: the
+// engine rewrites their headers when the operand is known to be an integer.
+func TestRangeOverInt(t *testing.T) {
+	e := newEngine(t)
+	for _, c := range []struct{ code, want string }{
+		{`import "fmt"`, ``},
+		{`for i := range 3 { fmt.Print(i) }`, `stdout:012`},
+		{`n := 4`, ``},
+		{`s := 0
+for i := range n { s += i }
+s`, `result:6[]`},
+		{`type M struct{ Layers int }
+m := M{Layers: 2}`, ``},
+		{`for range m.Layers { fmt.Print("x") }`, `stdout:xx`},
+		{`xs := []string{"a", "b"}`, ``},
+		{`for i := range len(xs) { fmt.Print(i) }`, `stdout:01`},
+		{`for i, v := range xs { fmt.Print(i, v) }`, `stdout:0a1b`},
+		{`k := int64(3)
+var total int64
+for i := range k { total += i }
+total`, `result:3[]`},
+		{`c := 0
+for i := range 3 {
+	for j := range i { c += j }
+}
+c`, `result:1[]`},
+		{`func count(n int) int {
+	c := 0
+	for range n { c++ }
+	return c
+}
+count(5)`, `result:5[]`},
+		{`bound := 3
+for i := range bound { bound = 0; fmt.Print(i) }`, `stdout:012`},
+	} {
+		got, err := run(t, e, c.code)
+		if err != nil {
+			t.Errorf("%q: %v", c.code, err)
+			continue
+		}
+		if got != c.want {
+			t.Errorf("%q:\n got %q\nwant %q", c.code, got, c.want)
+		}
+	}
+	// The rewrite keeps lines where they were.
+	_, err := run(t, e, "for i := range 2 { _ = i }\n\nundefinedName")
+	if err == nil || !strings.Contains(err.Value, "line 3") {
+		t.Errorf("an error after a rewritten loop: %v, want it on line 3", err)
+	}
 }
