@@ -76,7 +76,7 @@ func run(t *testing.T, e *Engine, code string) (string, *Error) {
 
 func TestCells(t *testing.T) {
 	e := newEngine(t)
-	cases := []struct{ code, want string }{
+	cases := []cellCase{
 		{`x := 40`, ``},
 		{`x + 2`, `result:42[]`},
 		{`import "fmt"
@@ -104,6 +104,14 @@ fmt.Print(strings.Repeat("a", 2), os.Getenv("PPF_TEST_ENV"))`, `stdout:aaset`},
 fmt.Print("re-import")`, `stdout:re-import`},
 		{`[]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}`, `result:[1 2 3 4 5 6 7 8 9 10 ... (12 items)][]`},
 	}
+	runCells(t, e, cases)
+}
+
+type cellCase struct{ code, want string }
+
+// runCells runs each cell in turn and compares its outputs.
+func runCells(t *testing.T, e *Engine, cases []cellCase) {
+	t.Helper()
 	for _, c := range cases {
 		got, err := run(t, e, c.code)
 		if err != nil {
@@ -244,7 +252,7 @@ func contains(list []string, s string) bool {
 // engine rewrites their headers when the operand is known to be an integer.
 func TestRangeOverInt(t *testing.T) {
 	e := newEngine(t)
-	for _, c := range []struct{ code, want string }{
+	runCells(t, e, []cellCase{
 		{`import "fmt"`, ``},
 		{`for i := range 3 { fmt.Print(i) }`, `stdout:012`},
 		{`n := 4`, ``},
@@ -274,16 +282,7 @@ c`, `result:1[]`},
 count(5)`, `result:5[]`},
 		{`bound := 3
 for i := range bound { bound = 0; fmt.Print(i) }`, `stdout:012`},
-	} {
-		got, err := run(t, e, c.code)
-		if err != nil {
-			t.Errorf("%q: %v", c.code, err)
-			continue
-		}
-		if got != c.want {
-			t.Errorf("%q:\n got %q\nwant %q", c.code, got, c.want)
-		}
-	}
+	})
 	// The rewrite keeps lines where they were.
 	_, err := run(t, e, "for i := range 2 { _ = i }\n\nundefinedName")
 	if err == nil || !strings.Contains(err.Value, "line 3") {
