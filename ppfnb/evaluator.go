@@ -99,6 +99,7 @@ type EvaluatorOptions struct {
 	CalibTokens  int // prune.DefaultCalibTokens
 	CalibSeqLen  int // prune.DefaultCalibSeqLen
 	SearchTokens int // DefaultSearchTokens
+	ReportTokens int // length of the report slice; 0: the rest of the text
 	SeqLen       int // DefaultSeqLen, or the model's context if shorter
 
 	// WikiTokens > 0 adds the first WikiTokens tokens of Wiki
@@ -169,6 +170,9 @@ func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error) {
 	sl.Calib = TokenRange{0, nc}
 	sl.Search = TokenRange{nc, nc + ns}
 	sl.Report = TokenRange{nc + ns, len(ids)}
+	if o.ReportTokens > 0 {
+		sl.Report.To = min(len(ids), nc+ns+o.ReportTokens)
+	}
 	if nc < sl.CalibSeqLen || ns < sl.SeqLen || sl.Report.Len() < sl.SeqLen || sl.SeqLen < 2 {
 		return nil, fmt.Errorf("%s has %d tokens: %d calibration and %d search tokens leave %d for the report slice; each needs at least one window (calibration %d, others %d): use fewer search tokens, a shorter --seqlen or a longer text",
 			textPath, len(ids), nc, ns, sl.Report.Len(), sl.CalibSeqLen, sl.SeqLen)
@@ -186,6 +190,9 @@ func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error) {
 	if o.WikiTokens > 0 {
 		sl := &e.Slices
 		sl.Wiki = ResolveData(orDefault(o.Wiki, DefaultWiki))
+		if sameFile(sl.Wiki, textPath) {
+			return nil, fmt.Errorf("the WikiText-2 report text %s is the in-domain text, whose first tokens calibrate and search: leave it out (WikiTokens 0, --wiki-tokens 0)", sl.Wiki)
+		}
 		if e.wiki, err = tokenizePrefix(lm, sl.Wiki, o.WikiTokens); err != nil {
 			return nil, err
 		}

@@ -42,9 +42,13 @@ type ExperimentOptions struct {
 	Quick     bool      `json:"quick"`
 	Seed      uint64    `json:"seed"`
 	Backend   string    `json:"backend,omitempty"` // where perplexity is measured; "" or "cpu" for the engine (see LM.UseBackend)
+	Text      string    `json:"text,omitempty"`    // in-domain text (calibration, search, report); DefaultText
+	SeqLen    int       `json:"seqlen,omitempty"`  // window of every measurement; DefaultSeqLen
+	Units     string    `json:"units,omitempty"`   // UnitsFLAP (default) or UnitsWanda
 
 	Samples      int     `json:"samples"`       // policies collected
 	SearchTokens int     `json:"search_tokens"` // length of the search slice
+	ReportTokens int     `json:"report_tokens"` // length of the report slice; 0: the rest of the text
 	WikiTokens   int     `json:"wiki_tokens"`   // WikiText-2 report tokens; 0: none
 	TestFraction float64 `json:"test_fraction"` // measured policies held out to judge the predictor
 
@@ -72,6 +76,7 @@ func DefaultExperiment(model string, quick bool) ExperimentOptions {
 		Search: SearchOptions{Rounds: 6, Population: 32, Offspring: 64, Generations: 30, Verify: 12}}
 	if quick {
 		o.Samples, o.WikiTokens = 300, 0
+		o.ReportTokens = 32768 // the shared models' TinyStories report slices are shorter: all of them
 		o.Agent.Steps = 200
 		o.Search.Rounds, o.Search.Verify = 3, 6
 	}
@@ -165,9 +170,15 @@ func RunExperiment(ctx context.Context, o ExperimentOptions) (*ExperimentResult,
 	}
 	endStage := func(name string) { res.Timing.Stages[name] = time.Since(stageStart).Seconds() }
 
+	if o.WikiTokens > 0 && sameFile(ResolveData(orDefault(o.Text, DefaultText)), ResolveData(DefaultWiki)) {
+		o.WikiTokens = 0
+		if o.Log != nil {
+			o.Log("the in-domain text is WikiText-2 itself: no separate WikiText-2 report")
+		}
+	}
 	stage("calibrate")
-	e, err := NewEvaluator(ctx, EvaluatorOptions{Model: o.Model, Tokenizer: o.Tokenizer, SearchTokens: o.SearchTokens,
-		WikiTokens: o.WikiTokens, Backend: o.Backend, Progress: o.Progress})
+	e, err := NewEvaluator(ctx, EvaluatorOptions{Model: o.Model, Tokenizer: o.Tokenizer, Text: o.Text, SeqLen: o.SeqLen,
+		SearchTokens: o.SearchTokens, ReportTokens: o.ReportTokens, WikiTokens: o.WikiTokens, Units: o.Units, Backend: o.Backend, Progress: o.Progress})
 	if err != nil {
 		return nil, err
 	}

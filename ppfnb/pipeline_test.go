@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 
@@ -293,5 +294,13 @@ func TestCalibrationIndependentOfCores(t *testing.T) {
 	}
 	if !reflect.DeepEqual(stats[0], stats[1]) || !reflect.DeepEqual(stats[0], e.Stats) {
 		t.Error("calibration statistics differ between 1 and 3 cores")
+	}
+}
+
+// WikiText-2 as the in-domain text cannot also be the held-out report text.
+func TestWikiReportIsNotTheSearchText(t *testing.T) {
+	_, err := NewEvaluator(context.Background(), EvaluatorOptions{Model: "stories260K", Text: DefaultWiki, WikiTokens: 1000})
+	if err == nil || !strings.Contains(err.Error(), "is the in-domain text") {
+		t.Errorf("WikiText-2 as both texts: %v", err)
 	}
 }

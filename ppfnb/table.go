@@ -3,6 +3,7 @@ package ppfnb
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -100,8 +101,8 @@ func (r *ExperimentResult) Table(markdown bool) string {
 		fmt.Fprintf(&sb, ", WikiText-2 %.2f", r.Dense.Wiki)
 	}
 	sb.WriteString("\n\n")
-	grid(fmt.Sprintf("Perplexity on the report slice (TinyStories tokens [%d, %d), held out), by global ratio; * best (shortgpt's achieved ratio in brackets):",
-		s.Report.From, s.Report.To), func(c *MethodResult) float64 { return c.Report })
+	grid(fmt.Sprintf("Perplexity on the report slice (%s tokens [%d, %d), held out), by global ratio; * best (shortgpt's achieved ratio in brackets):",
+		filepath.Base(s.Text), s.Report.From, s.Report.To), func(c *MethodResult) float64 { return c.Report })
 	if s.Wiki != "" {
 		grid(fmt.Sprintf("Perplexity on WikiText-2 (first %d tokens):", s.WikiTokens), func(c *MethodResult) float64 { return c.Wiki })
 	}

@@ -185,6 +185,7 @@ func TestPPFBadInput(t *testing.T) {
 		{"too few records", []string{"train-predictor", "--data", write("two.jsonl", lines[0]+lines[1]), "--out", filepath.Join(dir, "x.json")}, "too few"},
 		{"bad ratios", []string{"experiment", "--ratios", "0.3,1.2"}, "ratios in (0, 1)"},
 		{"GPU backend in a CPU build", []string{"eval", "--backend", "cuda-bf16"}, "-tags cuda"},
+		{"experiment on a missing text", []string{"experiment", "--quick", "--text", filepath.Join(dir, "missing.txt")}, "missing.txt"},
 		{"unknown backend in a collection", args("collect", "--samples", "2", "--backend", "gpu", "--out", filepath.Join(dir, "b.jsonl")), `unknown backend "gpu"`},
 	} {
 		out, errOut, code := ppf(t, tc.args...)

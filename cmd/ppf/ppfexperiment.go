@@ -25,23 +25,24 @@ func parseRatios(s string) ([]float64, error) {
 
 func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("experiment", "--model M [--ratios 0.1,0.2,...] [--quick] [--out DIR] [--json|--markdown]", stderr)
-	model := fs.String("model", "stories260K", "model name or path")
-	tok := fs.String("tokenizer", "", "tokenizer file (default: the one beside the model)")
+	var f evalFlags
+	f.register(fs)
 	ratios := fs.String("ratios", "0.1,0.2,0.3,0.4,0.5", "global pruning ratios of the table")
 	quick := fs.Bool("quick", false, "a smaller run (300 policies, no WikiText-2, shorter searches): under 3 minutes on stories260K")
 	out := fs.String("out", "", "keep dataset.jsonl (resumed on the next run), search.jsonl, predictor.json, agent.json and results.json here")
 	samples := fs.Int("samples", 0, "policies to collect (default 4000, quick 300)")
-	wiki := fs.Int("wiki-tokens", -1, "WikiText-2 tokens of the extra report text (default 100000, quick 0: none)")
+	wiki := fs.Int("wiki-tokens", -1, "WikiText-2 tokens of the extra report text; -1: 100000, or none with --quick or when --text is WikiText-2")
+	report := fs.Int("report-tokens", -1, "length of the report slice in tokens; -1: the rest of --text (32768 at most with --quick)")
 	rounds := fs.Int("rounds", 0, "search rounds per ratio (default 6, quick 3)")
 	seed := fs.Uint64("seed", 1, "seed of everything")
-	backend := fs.String("backend", "cpu", "where perplexity is measured: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda")
 	asJSON := fs.Bool("json", false, "print results.json's object")
 	markdown := fs.Bool("markdown", false, "print Markdown tables")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	o := ppfnb.DefaultExperiment(*model, *quick)
-	o.Tokenizer, o.Dir, o.Seed, o.Backend = *tok, *out, *seed, *backend
+	o := ppfnb.DefaultExperiment(f.model, *quick)
+	o.Tokenizer, o.Dir, o.Seed, o.Backend = f.tok, *out, *seed, f.backend
+	o.Text, o.SeqLen, o.SearchTokens, o.Units = f.text, f.seqLen, f.searchTokens, f.units
 	var err error
 	if o.Ratios, err = parseRatios(*ratios); err != nil {
 		return err
@@ -51,6 +52,9 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if *wiki >= 0 {
 		o.WikiTokens = *wiki
+	}
+	if *report >= 0 {
+		o.ReportTokens = *report
 	}
 	if *rounds > 0 {
 		o.Search.Rounds = *rounds
