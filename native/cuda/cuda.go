@@ -164,6 +164,12 @@ func LoadRandom(c native.Config, seed uint64, opt Options) (*Evaluator, error) {
 	for i := range sizes {
 		sizes[i] = [3]int{c.NumHeads, c.NumKVHeads, c.HiddenDim}
 	}
+	return loadRandomSized(c, sizes, seed, opt)
+}
+
+// loadRandomSized is LoadRandom with each layer's heads, key/value heads
+// and hidden width given: the shape of a sliced (pruned) model.
+func loadRandomSized(c native.Config, sizes [][3]int, seed uint64, opt Options) (*Evaluator, error) {
 	e, err := create(c, sizes, opt)
 	if err != nil {
 		return nil, err

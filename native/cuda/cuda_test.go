@@ -4,6 +4,7 @@ package cuda
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -261,6 +262,46 @@ func BenchmarkLlama7BSearchSlice(b *testing.B) {
 			}
 			b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/measurement")
 			b.ReportMetric(float64(len(tokens)*b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}
+
+// BenchmarkLlama7BSliced evaluates random Llama-2-7B-shaped models sliced
+// uniformly to a pruning ratio (each layer keeps 1-ratio of its heads, as
+// whole key/value groups, and of its MLP channels, in multiples of 64):
+// what physical pruning buys on the GPU. 16 windows of 2048 tokens.
+func BenchmarkLlama7BSliced(b *testing.B) {
+	c := llama7B
+	rng := rand.New(rand.NewPCG(7, 8))
+	tokens := make([]int, 16*c.SeqLen)
+	for i := range tokens {
+		tokens[i] = rng.IntN(c.VocabSize)
+	}
+	for _, ratio := range []float64{0, 0.3, 0.5} {
+		b.Run(fmt.Sprintf("ratio=%.1f", ratio), func(b *testing.B) {
+			heads := int(math.Round(float64(c.NumHeads) * (1 - ratio)))
+			hidden := int(math.Round(float64(c.HiddenDim)*(1-ratio)/64)) * 64
+			sizes := make([][3]int, c.NumLayers)
+			for i := range sizes {
+				sizes[i] = [3]int{heads, heads, hidden} // Llama-2-7B has one query head per key/value head
+			}
+			ev, err := loadRandomSized(c, sizes, 1, Options{BF16: true, MaxTokens: c.SeqLen})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ev.Close()
+			if _, err := native.PerplexityOn(context.Background(), ev, tokens[:c.SeqLen], c.SeqLen, 1, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if _, err := native.PerplexityOn(context.Background(), ev, tokens, c.SeqLen, 16, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(tokens)*b.N)/b.Elapsed().Seconds(), "tokens/s")
+			b.ReportMetric(float64(heads), "heads")
+			b.ReportMetric(float64(hidden), "hidden")
 		})
 	}
 }

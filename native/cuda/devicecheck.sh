@@ -41,6 +41,7 @@ if want bench; then
 	echo "== benchmark"
 	"$testbin" -test.run '^$' -test.bench 'GEMMPeak|Llama7BWikiText2' -test.benchtime 1x 2>&1 | tee "$out/bench.log"
 	"$testbin" -test.run '^$' -test.bench 'Llama7BSearchSlice' -test.benchtime 20x 2>&1 | grep Benchmark | tee -a "$out/bench.log"
+	"$testbin" -test.run '^$' -test.bench 'Llama7BSliced' -test.benchtime 3x 2>&1 | grep Benchmark | tee -a "$out/bench.log"
 fi
 
 if want cli; then
