@@ -55,6 +55,13 @@ func TestCommandsOnBackend(t *testing.T) {
 			t.Errorf("%s: perplexity %v on the backend, %v on the engine", args[0], got, want)
 		}
 	}
+	// ppf speed loads the dense and the sliced model there, and measures
+	// decoding on the CPU engine only.
+	before := countingLoads
+	out, errOut, code := ppf(t, "speed", "--repeat", "1", "--tokens", "1024", "--backend", "test-counting")
+	if code != 0 || countingLoads != before+2 || !strings.Contains(out, "eval on test-counting (decoding is measured on the CPU engine only)") {
+		t.Errorf("speed on a backend: exit %d, %d loads, stdout %q, stderr %q", code, countingLoads-before, out, errOut)
+	}
 	if _, errOut, code := ppf(t, "prune", "--ratio", "0.3", "--backend", "gpu"); code == 0 || !strings.Contains(errOut, `unknown backend "gpu"`) {
 		t.Errorf("prune --backend gpu: exit %d, %q", code, errOut)
 	}

@@ -278,6 +278,7 @@ type speedReport struct {
 	Tokens        int      `json:"tokens"`
 	SeqLen        int      `json:"seqlen"`
 	Repeat        int      `json:"repeat"`
+	Backend       string   `json:"backend"` // where eval ran; decoding is measured on the CPU engine only
 	Dense         speedRun `json:"dense"`
 	Sliced        speedRun `json:"sliced"`
 	EvalSpeedup   float64  `json:"eval_speedup"`
@@ -293,7 +294,12 @@ func runSpeed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tokens := fs.Int("tokens", 8192, "tokens of the --calib text, after the calibration tokens, run per measurement")
 	repeat := fs.Int("repeat", 3, "measurements of each model, alternating; the fastest counts")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	backend := fs.String("backend", "cpu", "where eval runs: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda; decoding is measured on the CPU only")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	onBackend, err := native.GetBackend(*backend)
+	if err != nil {
 		return err
 	}
 	if *repeat < 1 || *tokens < 1 {
@@ -311,38 +317,63 @@ func runSpeed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ids := p.ids[f.calibTokens:]
 	ids = ids[:min(len(ids), *tokens)]
 	rep := speedReport{Model: f.model, Method: p.plan.Method, Ratio: f.opt.Ratio, AchievedRatio: p.plan.Policy.Ratio(prune.ShapeOf(m)),
-		Data: p.calibPath, FirstToken: f.calibTokens, SeqLen: sl, Repeat: *repeat,
+		Data: p.calibPath, FirstToken: f.calibTokens, SeqLen: sl, Repeat: *repeat, Backend: onBackend.Name(),
 		Dense: speedRun{Params: m.NumParams()}, Sliced: speedRun{Params: p.small.NumParams()}}
+	models := []*native.Model{m, p.small}
+	on := make([]native.Evaluator, 2) // nil: the CPU engine
+	if onBackend.Name() != "cpu" {
+		for k, model := range models {
+			if on[k], err = onBackend.Load(model); err != nil {
+				return fmt.Errorf("loading the %s model on %s: %w", []string{"dense", "sliced"}[k], onBackend.Name(), err)
+			}
+			defer on[k].Close()
+		}
+	}
 	bar := newProgress(stderr, "speed")
 	for r := 0; r < *repeat; r++ {
 		for k, run := range []*speedRun{&rep.Dense, &rep.Sliced} {
-			model := []*native.Model{m, p.small}[k]
-			res, err := native.Perplexity(ctx, model, ids, native.EvalOptions{SeqLen: sl})
+			res, err := native.Perplexity(ctx, models[k], ids, native.EvalOptions{SeqLen: sl, On: on[k]})
 			if err != nil {
 				return err
 			}
 			rep.Tokens = res.Windows * sl
 			run.EvalTokensPS = max(run.EvalTokensPS, float64(rep.Tokens)/res.Seconds)
-			tps, err := decodeSpeed(ctx, model, ids[:min(sl, len(ids))])
-			if err != nil {
-				return err
+			if on[k] == nil {
+				tps, err := decodeSpeed(ctx, models[k], ids[:min(sl, len(ids))])
+				if err != nil {
+					return err
+				}
+				run.DecodeTPS = max(run.DecodeTPS, tps)
 			}
-			run.DecodeTPS = max(run.DecodeTPS, tps)
 			if bar != nil {
 				bar(2*r+k+1, 2**repeat)
 			}
 		}
 	}
 	rep.EvalSpeedup = rep.Sliced.EvalTokensPS / rep.Dense.EvalTokensPS
-	rep.DecodeSpeedup = rep.Sliced.DecodeTPS / rep.Dense.DecodeTPS
+	if rep.Dense.DecodeTPS > 0 {
+		rep.DecodeSpeedup = rep.Sliced.DecodeTPS / rep.Dense.DecodeTPS
+	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(rep)
 	}
 	fmt.Fprintf(stdout, "%s, %s at ratio %.4g (achieved %.4f); %d tokens of %s from token %d, windows of %d, best of %d\n",
 		f.model, rep.Method, rep.Ratio, rep.AchievedRatio, rep.Tokens, rep.Data, rep.FirstToken, sl, rep.Repeat)
 	fmt.Fprintf(stdout, "         params   eval tokens/s  decode tokens/s\n")
-	fmt.Fprintf(stdout, "dense  %8d  %14.0f  %15.0f\n", rep.Dense.Params, rep.Dense.EvalTokensPS, rep.Dense.DecodeTPS)
-	fmt.Fprintf(stdout, "sliced %8d  %14.0f  %15.0f\n", rep.Sliced.Params, rep.Sliced.EvalTokensPS, rep.Sliced.DecodeTPS)
+	for _, row := range []struct {
+		name string
+		run  speedRun
+	}{{"dense ", rep.Dense}, {"sliced", rep.Sliced}} {
+		decode := "-"
+		if row.run.DecodeTPS > 0 {
+			decode = fmt.Sprintf("%.0f", row.run.DecodeTPS)
+		}
+		fmt.Fprintf(stdout, "%s %8d  %14.0f  %15s\n", row.name, row.run.Params, row.run.EvalTokensPS, decode)
+	}
+	if rep.DecodeSpeedup == 0 {
+		fmt.Fprintf(stdout, "speed-up: %.2fx eval on %s (decoding is measured on the CPU engine only)\n", rep.EvalSpeedup, rep.Backend)
+		return nil
+	}
 	fmt.Fprintf(stdout, "speed-up: %.2fx eval, %.2fx decode\n", rep.EvalSpeedup, rep.DecodeSpeedup)
 	return nil
 }
