@@ -202,17 +202,7 @@ func BenchmarkLlama7BWikiText2(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer ev.Close()
-			// warm-up: one window, so cuBLAS's start-up stays out of the figure
-			if _, err := native.PerplexityOn(context.Background(), ev, tokens[:c.SeqLen], c.SeqLen, 1, nil); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			var res native.EvalResult
-			for range b.N {
-				if res, err = native.PerplexityOn(context.Background(), ev, tokens, c.SeqLen, 16, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
+			res := timeEvals(b, ev, tokens, c.SeqLen)
 			// FLOPs per window: every linear layer (2 per weight per token)
 			// and the two attention products over the causal half of the
 			// T x T square: the work a perfect kernel must do.
@@ -248,18 +238,7 @@ func BenchmarkLlama7BSearchSlice(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer ev.Close()
-			measure := func() native.EvalResult {
-				res, err := native.PerplexityOn(context.Background(), ev, tokens, 256, 16, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				return res
-			}
-			measure() // warm-up
-			b.ResetTimer()
-			for range b.N {
-				measure()
-			}
+			timeEvals(b, ev, tokens, 256)
 			b.ReportMetric(b.Elapsed().Seconds()*1e3/float64(b.N), "ms/measurement")
 			b.ReportMetric(float64(len(tokens)*b.N)/b.Elapsed().Seconds(), "tokens/s")
 		})
@@ -290,18 +269,29 @@ func BenchmarkLlama7BSliced(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer ev.Close()
-			if _, err := native.PerplexityOn(context.Background(), ev, tokens[:c.SeqLen], c.SeqLen, 1, nil); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for range b.N {
-				if _, err := native.PerplexityOn(context.Background(), ev, tokens, c.SeqLen, 16, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
+			timeEvals(b, ev, tokens, c.SeqLen)
 			b.ReportMetric(float64(len(tokens)*b.N)/b.Elapsed().Seconds(), "tokens/s")
 			b.ReportMetric(float64(heads), "heads")
 			b.ReportMetric(float64(hidden), "hidden")
 		})
 	}
+}
+
+// timeEvals measures the perplexity of tokens in windows of seqLen b.N
+// times, after one window as a warm-up (so that cuBLAS's start-up stays out
+// of the figure), and returns the last result.
+func timeEvals(b *testing.B, ev *Evaluator, tokens []int, seqLen int) native.EvalResult {
+	b.Helper()
+	if _, err := native.PerplexityOn(context.Background(), ev, tokens[:seqLen], seqLen, 1, nil); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var res native.EvalResult
+	for range b.N {
+		var err error
+		if res, err = native.PerplexityOn(context.Background(), ev, tokens, seqLen, 16, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return res
 }
