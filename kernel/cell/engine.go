@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/traefik/yaegi/interp"
@@ -335,12 +336,20 @@ func hint(src, msg string) string {
 	return ""
 }
 
+// stopGrace is how long an interrupted cell's interpreter goroutine is
+// given to notice that it was stopped.
+const stopGrace = 100 * time.Millisecond
+
 func (e *Engine) execute(ctx context.Context, prog *interp.Program) *Error {
 	_, err := e.in.ExecuteWithContext(ctx, prog)
 	switch {
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
+		// yaegi returns at once and stops its goroutine only when that
+		// goroutine next checks (between interpreted steps): give it time,
+		// so that the next cell does not run beside the end of this one.
+		time.Sleep(stopGrace)
 		return &Error{Name: "Interrupted", Value: "the cell was interrupted",
 			Traceback: []string{"Interrupted: the cell was interrupted"}}
 	}
