@@ -5,7 +5,8 @@
 // compiled in; cells call them at full speed.
 //
 // A cell may mix declarations and statements (it is split and compiled in
-// runs, see split). Its last line, when it is an expression with one value,
+// runs, see split); loops over integers, which yaegi predates, are
+// rewritten into counted loops first (see rangeOverInt). Its last line, when it is an expression with one value,
 // is shown as the cell's result, richly when the value has an HTML,
 // Markdown, SVG or PNG method (package ppfnb/display). os.Exit and
 // log.Fatal stop the cell, not the kernel; a panic becomes an error with
