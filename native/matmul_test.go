@@ -140,7 +140,7 @@ func TestOpsMatchPlainLoops(t *testing.T) {
 
 func testOps(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, n := range []int{1, 2, 7, 8, 9, 15, 16, 17, 63, 100, 1000} {
+	for _, n := range []int{1, 2, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 100, 1000} {
 		x := make([]float32, n)
 		for i := range x {
 			x[i] = float32(rng.NormFloat64() * 8)
@@ -160,6 +160,27 @@ func testOps(t *testing.T) {
 			want := math.Exp(float64(v)-m) / sum
 			if d := math.Abs(float64(got[i]) - want); d > 1e-5*want && d > 1e-30 {
 				t.Errorf("softmax n=%d [%d]: %g, want %g", n, i, got[i], want)
+			}
+		}
+
+		// expSum against math.Exp, to float64 accuracy, also past the
+		// clamp at -708 and at the point where exp underflows
+		spread := append([]float32{0, -700, -708, -709, -745, -746, -1e4}, x...)
+		last := append(x[:n:n], 1000) // the largest value in the plain tail
+		for _, xs := range [][]float32{x, spread, last} {
+			mx := float32(math.Inf(-1))
+			for _, v := range xs {
+				mx = max(mx, v)
+			}
+			if got := maxOf(xs); got != mx {
+				t.Errorf("maxOf n=%d: %g, want %g", len(xs), got, mx)
+			}
+			var want float64
+			for _, v := range xs {
+				want += math.Exp(float64(v - mx))
+			}
+			if got := expSum(xs, mx); math.Abs(got-want) > 1e-14*want {
+				t.Errorf("expSum n=%d: %.17g, want %.17g", len(xs), got, want)
 			}
 		}
 

@@ -127,13 +127,26 @@ func addResidual(x, delta, bias []float32, dim int) {
 // logSoftmaxAt returns log p(target) under softmax(logits), in float64 so
 // that long averages do not drift.
 func logSoftmaxAt(logits []float32, target int) float64 {
-	maxVal := logits[0]
-	for _, v := range logits[1:] {
-		maxVal = max(maxVal, v)
+	maxVal := maxOf(logits)
+	return float64(logits[target]-maxVal) - math.Log(expSum(logits, maxVal))
+}
+
+// maxOfGo is maxOf in plain Go; x may be empty, which gives -Inf.
+func maxOfGo(x []float32) float32 {
+	m := float32(math.Inf(-1))
+	for _, v := range x {
+		if v > m {
+			m = v
+		}
 	}
+	return m
+}
+
+// expSumGo is expSum in plain Go.
+func expSumGo(x []float32, m float32) float64 {
 	var sum float64
-	for _, v := range logits {
-		sum += math.Exp(float64(v - maxVal))
+	for _, v := range x {
+		sum += math.Exp(float64(v - m))
 	}
-	return float64(logits[target]-maxVal) - math.Log(sum)
+	return sum
 }

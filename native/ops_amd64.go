@@ -21,6 +21,29 @@ func softmax(x []float32) {
 	softmaxGo(x)
 }
 
+// expSum returns Σ exp(float64(x[i] - m)), each term within a few float64
+// ulp of math.Exp's.
+func expSum(x []float32, m float32) float64 {
+	var sum float64
+	if vecOps && len(x) >= 8 {
+		n := len(x) &^ 7
+		sum = expSumAVX2(&x[0], n, m)
+		x = x[n:]
+	}
+	return sum + expSumGo(x, m)
+}
+
+// maxOf returns the largest of x (not empty).
+func maxOf(x []float32) float32 {
+	m := x[0]
+	if vecOps && len(x) >= 32 {
+		n := len(x) &^ 31
+		m = maxAVX2(&x[0], n)
+		x = x[n:]
+	}
+	return max(m, maxOfGo(x))
+}
+
 // swiGLU computes gate = silu(gate) * up in place:
 //
 //	for i, g := range gate { gate[i] = g / (1 + exp(-g)) * up[i] }
@@ -53,6 +76,12 @@ func scaleBy(out, x, weight []float32, s float32) {
 
 //go:noescape
 func softmaxAVX2(x *float32, n int)
+
+//go:noescape
+func expSumAVX2(x *float32, n int, m float32) float64
+
+//go:noescape
+func maxAVX2(x *float32, n int) float32
 
 //go:noescape
 func swiGLUAVX2(gate, up *float32, n int)

@@ -15,6 +15,16 @@ func softmax(x []float32) {
 	softmaxGo(x)
 }
 
+// expSum returns Σ exp(float64(x[i] - m)).
+func expSum(x []float32, m float32) float64 {
+	return expSumGo(x, m)
+}
+
+// maxOf returns the largest of x (not empty).
+func maxOf(x []float32) float32 {
+	return maxOfGo(x)
+}
+
 // swiGLU computes gate = silu(gate) * up in place:
 //
 //	for i, g := range gate { gate[i] = g / (1 + exp(-g)) * up[i] }
