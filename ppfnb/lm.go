@@ -87,9 +87,10 @@ func (lm *LM) Generate(ctx context.Context, opt GenerateOptions, emit func(piece
 
 // Eval is a perplexity measurement with what is needed to reproduce it.
 type Eval struct {
-	Model string `json:"model"`
-	Data  string `json:"data"`
-	Text  string `json:"text"` // how the text was prepared
+	Model   string `json:"model"`
+	Data    string `json:"data"`
+	Text    string `json:"text"`    // how the text was prepared
+	Backend string `json:"backend"` // where it ran: "cpu", or a GPU backend (see UseBackend)
 	native.EvalResult
 }
 
@@ -112,7 +113,7 @@ func (lm *LM) Evaluate(ctx context.Context, dataPath string, opt native.EvalOpti
 	if err != nil {
 		return Eval{}, fmt.Errorf("%s on %s: %w", lm.Name, path, err)
 	}
-	return Eval{Model: lm.Name, Data: path, Text: TextProtocol, EvalResult: res}, nil
+	return Eval{Model: lm.Name, Data: path, Text: TextProtocol, Backend: lm.Backend(), EvalResult: res}, nil
 }
 
 // ResolveData returns path if it exists, else the same path under

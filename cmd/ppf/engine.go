@@ -69,8 +69,8 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "perplexity %.4f (nll %.4f) on %s\n  %d predicted tokens in %d windows of %d tokens; %s; %.2fs\n",
-		res.Perplexity, res.NLL, res.Data, res.Tokens, res.Windows, res.SeqLen, res.Text, res.Seconds)
+	fmt.Fprintf(stdout, "perplexity %.4f (nll %.4f) on %s\n  %d predicted tokens in %d windows of %d tokens; %s; %.2fs on %s\n",
+		res.Perplexity, res.NLL, res.Data, res.Tokens, res.Windows, res.SeqLen, res.Text, res.Seconds, res.Backend)
 	return nil
 }
 
