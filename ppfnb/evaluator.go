@@ -198,8 +198,7 @@ func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error) {
 		}
 		sl.WikiTokens = len(e.wiki)
 	}
-	e.Shape = prune.ShapeOf(lm.Model)
-	e.Shape.MinGroups, e.Shape.MinChannels = minKept(o.MinGroups), minKept(o.MinChannels)
+	e.Shape = e.opt.Shape(lm.Model)
 	if e.Space, err = SpaceOf(e.ModelID, e.Shape); err != nil {
 		return nil, err
 	}
@@ -252,17 +251,6 @@ func calibrate(ctx context.Context, m *native.Model, tokens []int, seqLen int, p
 		return nil, fmt.Errorf("%w: %d calibration tokens are fewer than one window of %d", prune.ErrCalibration, len(tokens), seqLen)
 	}
 	return st, nil
-}
-
-// minKept maps prune.Options' convention (0: 1, negative: none) to a count.
-func minKept(v int) int {
-	switch {
-	case v == 0:
-		return 1
-	case v < 0:
-		return 0
-	}
-	return v
 }
 
 func orDefault(s, d string) string {

@@ -49,7 +49,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	seqLen := fs.Int("seqlen", 0, "window length in tokens (default: the model's context)")
 	maxTokens := fs.Int("max-tokens", 0, "evaluate only the first N tokens of the text (0: all)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	backend := fs.String("backend", "cpu", "where perplexity is measured: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda")
+	backend := fs.String("backend", "cpu", backendUsage("where perplexity is measured"))
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -130,6 +130,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fmt.Fprintf(stdout, "\n\nperplexity %.4f (nll %.4f) on %s\n  %d predicted tokens in %d windows of %d tokens; %s; %.2fs\n",
 		res.Perplexity, res.NLL, res.Data, res.Tokens, res.Windows, res.SeqLen, res.Text, res.Seconds)
 	return nil
+}
+
+// backendUsage is the help of a --backend flag that says what runs there.
+func backendUsage(what string) string {
+	return what + ": cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda"
 }
 
 func isTerminal(w io.Writer) bool {

@@ -29,7 +29,7 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.text, "text", ppfnb.DefaultText, "in-domain text: its first 4096 tokens calibrate, the next --search-tokens are the search slice, the rest the report slice")
 	fs.IntVar(&f.searchTokens, "search-tokens", ppfnb.DefaultSearchTokens, "length of the search slice in tokens (collection and search must agree)")
 	fs.IntVar(&f.seqLen, "seqlen", ppfnb.DefaultSeqLen, "window of every measurement in tokens (or the model's context if shorter)")
-	fs.StringVar(&f.backend, "backend", "cpu", "where perplexity is measured: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda")
+	fs.StringVar(&f.backend, "backend", "cpu", backendUsage("where perplexity is measured"))
 	fs.StringVar(&f.units, "units", ppfnb.UnitsFLAP, "which units a policy keeps inside a layer: flap (fluctuation score with bias compensation) or wanda-sp")
 }
 

@@ -147,7 +147,7 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxTokens := fs.Int("max-tokens", 0, "evaluate only the first N tokens of the evaluation text (0: all)")
 	out := fs.String("out", "", "save the pruned model here as a Hugging Face folder, with its tokenizer")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	backend := fs.String("backend", "cpu", "where --eval runs the pruned model: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda")
+	backend := fs.String("backend", "cpu", backendUsage("where --eval runs the pruned model"))
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -294,7 +294,7 @@ func runSpeed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tokens := fs.Int("tokens", 8192, "tokens of the --calib text, after the calibration tokens, run per measurement")
 	repeat := fs.Int("repeat", 3, "measurements of each model, alternating; the fastest counts")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	backend := fs.String("backend", "cpu", "where eval runs: cpu, or a GPU backend (cuda, cuda-bf16) in a ppf built with -tags cuda; decoding is measured on the CPU only")
+	backend := fs.String("backend", "cpu", backendUsage("where eval runs (decoding is measured on the CPU only)"))
 	if err := parse(fs, args); err != nil {
 		return err
 	}

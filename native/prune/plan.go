@@ -54,8 +54,9 @@ type Options struct {
 	Seed     uint64  // random's seed
 }
 
-// shape returns ShapeOf(m) with the options' minimums.
-func (o Options) shape(m *native.Model) Shape {
+// Shape returns ShapeOf(m) with the options' minimums (MinGroups and
+// MinChannels: 0 means 1, negative none).
+func (o Options) Shape(m *native.Model) Shape {
 	s := ShapeOf(m)
 	s.MinGroups, s.MinChannels = minimum(o.MinGroups), minimum(o.MinChannels)
 	return s
@@ -112,7 +113,7 @@ func NewPlan(m *native.Model, st *Stats, opt Options) (*Plan, error) {
 			return nil, err
 		}
 	}
-	s := opt.shape(m)
+	s := opt.Shape(m)
 	var (
 		pol Policy
 		err error
@@ -149,7 +150,7 @@ func NewPlan(m *native.Model, st *Stats, opt Options) (*Plan, error) {
 // biases when opt.Bias (or the method) asks. This is how a policy from
 // elsewhere, such as PPF's agent, becomes a Plan.
 func PlanFor(m *native.Model, st *Stats, pol Policy, opt Options) (*Plan, error) {
-	s := opt.shape(m)
+	s := opt.Shape(m)
 	if err := pol.Validate(s); err != nil {
 		return nil, err
 	}

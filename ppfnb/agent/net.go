@@ -110,23 +110,3 @@ func (n *policyNet) backward(p *pass, dmu, dh []float64, g []float64) {
 		}
 	}
 }
-
-// adam is the Adam optimiser with β1 0.9, β2 0.999.
-type adam struct {
-	m, v []float64
-	t    int
-}
-
-func (a *adam) step(params, grad []float64, lr float64) {
-	const b1, b2, eps = 0.9, 0.999, 1e-8
-	if a.m == nil {
-		a.m, a.v = make([]float64, len(params)), make([]float64, len(params))
-	}
-	a.t++
-	c1, c2 := 1-math.Pow(b1, float64(a.t)), 1-math.Pow(b2, float64(a.t))
-	for i, g := range grad {
-		a.m[i] = b1*a.m[i] + (1-b1)*g
-		a.v[i] = b2*a.v[i] + (1-b2)*g*g
-		params[i] -= lr * (a.m[i] / c1) / (math.Sqrt(a.v[i]/c2) + eps)
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/ppfkit/ppf/ppfnb/internal/adam"
 	"github.com/ppfkit/ppf/ppfnb/predictor"
 )
 
@@ -109,7 +110,7 @@ func Train(ctx context.Context, s predictor.Space, scorer Scorer, cfg Config) (*
 	grad := make([]float64, len(n.params))
 	dmu, dh := make([]float64, D), make([]float64, n.H)
 	p := n.newPass()
-	opt := &adam{}
+	var opt adam.Adam
 
 	score := func(ratio float64, z []float64) (float64, error) {
 		for j, v := range z {
@@ -257,7 +258,7 @@ func Train(ctx context.Context, s predictor.Space, scorer Scorer, cfg Config) (*
 			}
 			// Cosine decay to a tenth of the rate over the updates.
 			lr := cfg.LearningRate * (0.55 + 0.45*math.Cos(math.Pi*float64(step-1)/float64(max(cfg.Steps-1, 1))))
-			opt.step(n.params, grad, lr)
+			opt.Step(n.params, grad, lr)
 			for j := range n.logStd {
 				n.logStd[j] = max(n.logStd[j], minLogStd)
 			}

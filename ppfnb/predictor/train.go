@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/ppfkit/ppf/ppfnb/internal/adam"
 )
 
 // TrainConfig sets how a predictor is trained: Adam on mean squared
@@ -112,7 +114,7 @@ func Train(ctx context.Context, s Space, data Dataset, cfg TrainConfig) (*Predic
 	grad := make([]float64, len(n.params))
 	gv := n.layout(grad)
 	decay := decayMask(n)
-	opt := newAdam(len(n.params))
+	var opt adam.Adam
 	best := append([]float64(nil), n.params...)
 	bestLoss, bestEpoch, lr, sinceBest := math.Inf(1), 0, cfg.LearningRate, 0
 	sum := TrainSummary{Config: cfg, TrainN: len(tr), ValN: len(va)}
@@ -139,7 +141,7 @@ func Train(ctx context.Context, s Space, data Dataset, cfg TrainConfig) (*Predic
 			for k := range grad {
 				grad[k] += cfg.WeightDecay * decay[k] * n.params[k]
 			}
-			opt.step(n.params, grad, lr)
+			opt.Step(n.params, grad, lr)
 		}
 		var valSSE float64
 		for _, s := range va {
@@ -242,23 +244,4 @@ func decayMask(n *net) []float64 {
 		}
 	}
 	return m
-}
-
-// adam is the Adam optimiser (Kingma and Ba 2015) with β1 0.9, β2 0.999.
-type adam struct {
-	m, v []float64
-	t    int
-}
-
-func newAdam(n int) *adam { return &adam{m: make([]float64, n), v: make([]float64, n)} }
-
-func (a *adam) step(params, grad []float64, lr float64) {
-	const b1, b2, eps = 0.9, 0.999, 1e-8
-	a.t++
-	c1, c2 := 1-math.Pow(b1, float64(a.t)), 1-math.Pow(b2, float64(a.t))
-	for i, g := range grad {
-		a.m[i] = b1*a.m[i] + (1-b1)*g
-		a.v[i] = b2*a.v[i] + (1-b2)*g*g
-		params[i] -= lr * (a.m[i] / c1) / (math.Sqrt(a.v[i]/c2) + eps)
-	}
 }
