@@ -180,7 +180,7 @@ os.Exit(2)`, "Exit", "os.Exit(2) stopped the cell", ""},
 		{`import "log"
 log.Fatalf("no %s", "model")`, "Exit", "log.Fatalf stopped the cell", ""},
 		{`y := 1 +`, "CompileError", "at the end of the cell: expected operand", ""},
-		{`var y int = "text"`, "CompileError", "line 1: cannot convert", "line 1"},
+		{`var y int = "text"`, "CompileError", `line 1:13: cannot use "text" (untyped string constant) as int value in variable declaration`, "line 1"},
 	} {
 		rep, out := execute(t, c, tc.code, nil)
 		if rep["status"] != "error" || rep["ename"] != tc.ename || !strings.Contains(rep["evalue"].(string), tc.evalue) {

@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"go/types"
 	"io"
 	"log"
+	"maps"
 	"os"
 	"reflect"
 	"regexp"
@@ -19,6 +21,7 @@ import (
 	"github.com/traefik/yaegi/interp"
 	"github.com/traefik/yaegi/stdlib"
 
+	"github.com/ppfkit/ppf/kernel/cell/gotypes"
 	"github.com/ppfkit/ppf/kernel/cell/symbols"
 	"github.com/ppfkit/ppf/ppfnb/display"
 )
@@ -63,8 +66,19 @@ type Engine struct {
 	cancel context.CancelFunc
 	trace  []string // interpreted frames of the panic being unwound
 
-	imported map[string]string // package name -> import path, over all cells
-	sync     func()            // waits for captured output (SetOutputSync)
+	sync func() // waits for captured output (SetOutputSync)
+
+	sess     *session          // what earlier cells declared (only the running cell changes it)
+	imported map[string]string // the session's import names, for completion (guarded by mu)
+	importer types.Importer    // the packages cells can import, for go/types
+
+	count      int             // cells executed, refused ones included
+	running    int             // the number of the running (or last) cell
+	runningNow bool            // a cell is running
+	goPanic    *Error          // the panic of a goroutine of the running cell
+	pending    []string        // panics of goroutines of finished cells, not yet shown
+	background context.Context // what context.Background() means in cells: cancelled by an interrupt
+	stopAll    context.CancelFunc
 
 	stdout, stderr *stream
 }
@@ -72,7 +86,8 @@ type Engine struct {
 // New returns an Engine with the standard library and the project's
 // packages importable.
 func New() (*Engine, error) {
-	e := &Engine{ctx: context.Background(), cancel: func() {}, pub: discard{}, imported: map[string]string{}}
+	e := &Engine{ctx: context.Background(), cancel: func() {}, pub: discard{}, sess: newSession()}
+	e.background, e.stopAll = context.WithCancel(context.Background())
 	e.stdout = &stream{name: "stdout", e: e}
 	e.stderr = &stream{name: "stderr", e: e}
 	e.in = interp.New(interp.Options{
@@ -83,10 +98,15 @@ func New() (*Engine, error) {
 		Env:    os.Environ(),
 	})
 	ov := e.overrides()
+	maps.Copy(ov, e.runtimeSymbols())
+	// The importer sees whole packages, with the overridden symbols.
 	e.symbols = interp.Exports{}
-	for _, ex := range []interp.Exports{ov, stdlib.Symbols} { // stdlib's os and log are whole
+	for _, ex := range []interp.Exports{stdlib.Symbols, ov} {
 		for path, syms := range ex {
-			e.symbols[path] = syms
+			if e.symbols[path] == nil {
+				e.symbols[path] = map[string]reflect.Value{}
+			}
+			maps.Copy(e.symbols[path], syms)
 		}
 	}
 	if err := e.in.Use(stdlib.Symbols); err != nil {
@@ -95,13 +115,11 @@ func New() (*Engine, error) {
 	if err := e.in.Use(ov); err != nil {
 		return nil, fmt.Errorf("loading the project's packages into the interpreter: %w", err)
 	}
-	prog, err := e.compile(prelude)
-	if err != nil {
-		return nil, fmt.Errorf("compiling the kernel's prelude (a bug): %w", err)
+	e.importer = gotypes.NewImporter(e.symbols, genericSources())
+	if _, err := e.compile("import " + runtimePkg + ` "github.com/ppfkit/ppf/kernel/cell/rt"`); err != nil {
+		return nil, fmt.Errorf("importing the kernel's helpers (a bug): %w", err)
 	}
-	if err := e.execute(context.Background(), prog); err != nil {
-		return nil, fmt.Errorf("running the kernel's prelude (a bug): %w", err)
-	}
+	e.sess.yaegiImports[runtimePkg] = "github.com/ppfkit/ppf/kernel/cell/rt"
 	return e, nil
 }
 
@@ -134,6 +152,12 @@ func (e *Engine) overrides() interp.Exports {
 			disp[name] = meth
 		}
 	}
+	// Inside cells, context.Background() is cancelled by an interrupt, so
+	// compiled work a cell started stops whatever context it was given.
+	ex["context/context"] = map[string]reflect.Value{
+		"Background": reflect.ValueOf(e.cellBackground),
+		"TODO":       reflect.ValueOf(e.cellBackground),
+	}
 	logger := log.New(e.stderr, "", log.LstdFlags)
 	fatal := func(call string, print func()) { print(); panic(exitPanic{1, call}) }
 	ex["os/os"] = map[string]reflect.Value{
@@ -153,6 +177,16 @@ func (e *Engine) Interrupt() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.cancel()
+	e.stopAll()
+	e.background, e.stopAll = context.WithCancel(context.Background())
+}
+
+// cellBackground is context.Background() in cells: a context that an
+// interrupt cancels.
+func (e *Engine) cellBackground() context.Context {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.background
 }
 
 // Execute runs one cell, publishing its outputs to pub, and returns its
@@ -162,9 +196,22 @@ func (e *Engine) Execute(ctx context.Context, code string, pub Publisher) *Error
 	defer cancel()
 	e.mu.Lock()
 	e.pub, e.ctx, e.cancel, e.trace = pub, ctx, cancel, nil
+	e.count++
+	e.running, e.runningNow, e.goPanic = e.count, true, nil
+	pending := e.pending
+	e.pending = nil
 	e.mu.Unlock()
+	for _, p := range pending {
+		pub.Stream("stderr", p)
+	}
 
 	err := e.run(ctx, code)
+	e.mu.Lock()
+	if e.goPanic != nil {
+		err = e.goPanic
+	}
+	e.runningNow = false
+	e.mu.Unlock()
 	e.mu.Lock()
 	sync := e.sync
 	e.mu.Unlock()
@@ -188,76 +235,11 @@ func (e *Engine) run(ctx context.Context, code string) *Error {
 		e.publisher().Page(text)
 		return nil
 	}
-	chunks, err := split(code)
-	if err != nil {
-		return compileError(err)
+	p, perr := e.makePlan(code)
+	if perr != nil {
+		return perr
 	}
-	for _, c := range chunks {
-		if c.expr != "" {
-			if ok, err := e.runResult(ctx, c); ok {
-				return err
-			}
-		}
-		src, added := c.src, []string(nil)
-		if c.imports {
-			var err error
-			if src, added, err = e.dedupImports(src); err != nil {
-				e.forgetImports(added)
-				return compileError(err)
-			}
-			if src == "" {
-				continue
-			}
-		}
-		prog, err := e.compile(e.rangeOverInt(ctx, src, c.decl))
-		if err != nil {
-			e.forgetImports(added)
-			return compileError(atEnd(err, code))
-		}
-		if err := e.execute(ctx, prog); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// resultVar holds the value of a cell's last expression.
-const resultVar = "_ppfResult"
-
-// prelude is compiled into every interpreter. _ppfKeep accepts exactly
-// one value: compiling a call to it tells whether an expression has one.
-const prelude = `var _ppfAny any
-func _ppfKeep(v any) { _ppfAny = v }
-`
-
-// runResult runs the last expression of a cell, c.expr, when it has
-// exactly one value, and shows that value. It returns false, having run
-// nothing, for an expression without a value or with several (a call of
-// fmt.Println), which then runs as a plain statement.
-func (e *Engine) runResult(ctx context.Context, c chunk) (bool, *Error) {
-	before := strings.TrimSuffix(c.src, c.expr)
-	if _, err := e.compile("func() { _ppfKeep(" + c.expr + ") }"); err != nil {
-		return false, nil
-	}
-	prog, err := e.compile(before + resultVar + " := " + c.expr)
-	if err != nil {
-		// yaegi cannot assign some values (a generic function's result)
-		// with :=; they still pass as an any, without their methods.
-		if prog, err = e.compile(before + "_ppfKeep(" + c.expr + ")"); err != nil {
-			return false, nil
-		}
-		if err := e.execute(ctx, prog); err != nil {
-			return true, err
-		}
-		if prog, err = e.compile(resultVar + " := _ppfAny"); err != nil {
-			return true, compileError(err)
-		}
-	}
-	if err := e.execute(ctx, prog); err != nil {
-		return true, err
-	}
-	e.showResult(ctx)
-	return true, nil
+	return e.apply(ctx, p)
 }
 
 // richForms are the methods that give a value's rich forms, by MIME type.
@@ -272,15 +254,25 @@ var richForms = []struct{ method, mime string }{
 	{"String", display.MIMEText},
 }
 
-// showResult publishes the value of resultVar with every rich form its
-// type has.
-func (e *Engine) showResult(ctx context.Context) {
+// showResult publishes the values of the interpreter variables names
+// (the cell's last expression), each with every rich form its type has.
+func (e *Engine) showResult(ctx context.Context, names []string) {
+	if len(names) > 1 {
+		var texts []string
+		for _, n := range names {
+			texts = append(texts, e.resultText(ctx, n))
+		}
+		e.flush()
+		e.publisher().Result(display.Data{MIME: map[string]any{display.MIMEText: strings.Join(texts, ", ")}})
+		return
+	}
+	name := names[0]
 	m := map[string]any{}
 	for _, f := range richForms {
 		if _, ok := m[f.mime]; ok {
 			continue
 		}
-		prog, err := e.compile(resultVar + "." + f.method + "()")
+		prog, err := e.compile(name + "." + f.method + "()")
 		if err != nil {
 			continue
 		}
@@ -299,22 +291,27 @@ func (e *Engine) showResult(ctx context.Context) {
 	e.trace = nil // frames of a method that panicked above
 	e.mu.Unlock()
 	if _, ok := m[display.MIMEText]; !ok {
-		prog, err := e.compile(resultVar)
-		if err != nil {
-			return
-		}
-		v, err := e.in.ExecuteWithContext(ctx, prog)
-		if err != nil {
-			return
-		}
-		var x any
-		if v.IsValid() && v.CanInterface() {
-			x = v.Interface()
-		}
-		m[display.MIMEText] = Format(x)
+		m[display.MIMEText] = e.resultText(ctx, name)
 	}
 	e.flush()
 	e.publisher().Result(display.Data{MIME: m})
+}
+
+// resultText formats the value of an interpreter variable.
+func (e *Engine) resultText(ctx context.Context, name string) string {
+	prog, err := e.compile(name)
+	if err != nil {
+		return "?"
+	}
+	v, err := e.in.ExecuteWithContext(ctx, prog)
+	if err != nil {
+		return "?"
+	}
+	var x any
+	if v.IsValid() && v.CanInterface() {
+		x = v.Interface()
+	}
+	return Format(x)
 }
 
 // compile compiles src, turning the interpreter's own panics (on code it
@@ -365,7 +362,7 @@ func (e *Engine) execute(ctx context.Context, prog *interp.Program) *Error {
 		v := fmt.Sprintf("%s stopped the cell (exit status %d); the kernel and its variables are still there", x.call, x.code)
 		return &Error{Name: "Exit", Value: v, Traceback: []string{"Exit: " + v}}
 	}
-	v := fmt.Sprint(p.Value)
+	v := translatePanic(fmt.Sprint(p.Value))
 	tb := []string{"panic: " + v, "", "goroutine of the cell (innermost first):"}
 	for _, t := range trace {
 		tb = append(tb, "    "+t)
@@ -377,6 +374,10 @@ func (e *Engine) execute(ctx context.Context, prog *interp.Program) *Error {
 // interpreter closes the function it wraps statements in) as "at the end
 // of the cell".
 func atEnd(err error, code string) error {
+	var inc errIncomplete
+	if errors.As(err, &inc) {
+		return err
+	}
 	lines := strings.Count(code, "\n") + 1
 	msg := posRe.ReplaceAllStringFunc(err.Error(), func(m string) string {
 		sub := posRe.FindStringSubmatch(m)
@@ -405,9 +406,8 @@ func compileError(err error) *Error {
 // posRe matches the interpreter's source name in positions.
 var posRe = regexp.MustCompile(`(^|\s)(?:_\.go:)?(\d+):(\d+): `)
 
-// cleanPos writes positions as "line L: " of the cell. Columns are left
-// out: on a chunk's first line they count the interpreter's wrapping.
-func cleanPos(s string) string { return posRe.ReplaceAllString(s, "${1}line $2: ") }
+// cleanPos writes positions as "line L:C: " of the cell.
+func cleanPos(s string) string { return posRe.ReplaceAllString(s, "${1}line $2:$3: ") }
 
 // SetOutputSync sets a function that Execute calls when a cell ends,
 // before its last output, to wait until what the process wrote to its
@@ -448,10 +448,15 @@ type panicFilter struct{ e *Engine }
 
 func (f panicFilter) Write(p []byte) (int, error) {
 	if panicRe.Match(p) {
-		line := strings.TrimSpace(cleanPos(string(p)))
+		line := strings.TrimSpace(posRe.ReplaceAllString(string(p), "${1}line $2: "))
+		if strings.HasSuffix(line, ": panic: main(...)") {
+			return len(p), nil // the kernel's call of the cell's function
+		}
+		line = strings.Replace(line, ": panic: main."+cellFunc+"(...)", ": in the cell", 1)
 		line = strings.Replace(line, ": panic: main.", ": in ", 1)
-		line = strings.Replace(line, ": panic: main(...)", ": in the cell", 1)
 		line = strings.Replace(line, ": panic", "", 1)
+		line = strings.Replace(line, "(...)", "", 1)
+		line = versionRe.ReplaceAllString(line, "")
 		f.e.mu.Lock()
 		f.e.trace = append(f.e.trace, line)
 		f.e.mu.Unlock()
@@ -459,6 +464,10 @@ func (f panicFilter) Write(p []byte) (int, error) {
 	}
 	return f.e.stderr.Write(p)
 }
+
+// versionRe matches the suffix of the interpreter's names for redefined
+// declarations.
+var versionRe = regexp.MustCompile(`_ppfv\d+\b`)
 
 // discard is the publisher before the first cell.
 type discard struct{}

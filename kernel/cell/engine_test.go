@@ -135,7 +135,6 @@ log.Fatal("boom")`, "Exit", "log.Fatal stopped the cell"},
 func outer() { inner() }
 outer()`, "Panic", "deep"},
 		{`undefinedThing + 1`, "CompileError", "undefined"},
-		{`for x := range func(yield func(int) bool) {} { _ = x }`, "CompileError", "range over an integer or a function"},
 		{`func f() {`, "CompileError", "close it"},
 	}
 	for _, c := range cases {

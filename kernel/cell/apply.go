@@ -1,0 +1,196 @@
+package cell
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"strings"
+
+	"github.com/traefik/yaegi/interp"
+)
+
+// apply runs a planned cell: its imports and declarations are compiled,
+// then its statements; the session changes only once both compiled, so a
+// cell the interpreter cannot compile changes nothing.
+func (e *Engine) apply(ctx context.Context, p *plan) *Error {
+	var imports, decls string
+	if i := strings.LastIndex(p.decls, "; "); strings.HasPrefix(p.decls, "import ") && i >= 0 {
+		// Imports go first and alone: the interpreter takes each once.
+		line := p.decls[:i+2]
+		if nl := strings.IndexByte(p.decls, '\n'); nl >= 0 && nl < i {
+			line = p.decls[:nl]
+		}
+		imports = line
+		decls = strings.Repeat(" ", len(line)) + p.decls[len(line):]
+	} else {
+		decls = p.decls
+	}
+	if strings.TrimSpace(imports) != "" {
+		if err := e.compileRun(ctx, imports, "imports"); err != nil {
+			return err
+		}
+	}
+	for n, path := range p.next.imports {
+		e.sess.yaegiImports[n] = path
+	}
+	for n, path := range p.next.hidden {
+		e.sess.yaegiImports[n] = path
+	}
+	if strings.TrimSpace(decls) != "" {
+		if err := e.compileRun(ctx, decls, "declarations"); err != nil {
+			return err
+		}
+	}
+	body, err := e.compile(p.body)
+	if err != nil {
+		return unsupported(err, "statements")
+	}
+	if err := e.execute(ctx, body); err != nil {
+		return err
+	}
+	e.sess = p.next
+	e.mu.Lock()
+	e.imported = maps.Clone(p.next.imports)
+	e.mu.Unlock()
+	for _, n := range p.notices {
+		fmt.Fprintln(e.stderr, "note: "+n)
+	}
+	call, err := e.compile(cellFunc + "()")
+	if err != nil {
+		return unsupported(err, "statements")
+	}
+	runErr := e.execute(ctx, call)
+	e.free(p.freed)
+	if runErr != nil {
+		return runErr
+	}
+	if len(p.results) > 0 && !(p.printLike && e.isNil(p.results[1])) {
+		e.showResult(ctx, p.results)
+	}
+	return nil
+}
+
+// isNil reports whether an interpreter variable holds nil.
+func (e *Engine) isNil(name string) bool {
+	prog, err := e.compile(name + " == nil")
+	if err != nil {
+		return false
+	}
+	v, err := e.in.Execute(prog)
+	return err == nil && v.IsValid() && v.Kind() == reflect.Bool && v.Bool()
+}
+
+// compileRun compiles and runs declarations, or refuses them when the
+// interpreter cannot compile what go/types accepted.
+func (e *Engine) compileRun(ctx context.Context, src, what string) *Error {
+	prog, err := e.compile(src)
+	if err != nil {
+		return unsupported(err, what)
+	}
+	return e.execute(ctx, prog)
+}
+
+// unsupported is a cell that type-checks but that the interpreter cannot
+// compile: refused, naming the interpreter's complaint.
+func unsupported(err error, what string) *Error {
+	return refuse("Unsupported", "the cell is valid Go, but the interpreter (yaegi) cannot compile its "+what+": "+cleanPos(err.Error()),
+		"nothing in the session changed; see docs/kernel.md for what the interpreter does not support")
+}
+
+// free zeroes interpreter variables the session no longer names, so that
+// the garbage collector can take their values.
+func (e *Engine) free(names []string) {
+	for _, n := range names {
+		prog, err := e.compile("&" + n)
+		if err != nil {
+			continue
+		}
+		v, err := e.in.Execute(prog)
+		if err != nil || !v.IsValid() || v.Kind() != reflect.Pointer || v.IsNil() {
+			continue
+		}
+		func() {
+			defer func() { recover() }() // a value the interpreter keeps in a form reflect cannot set
+			v.Elem().Set(reflect.Zero(v.Elem().Type()))
+		}()
+	}
+}
+
+// runtimeSymbols are the kernel's helpers that rewritten cells call.
+func (e *Engine) runtimeSymbols() interp.Exports {
+	return interp.Exports{
+		"github.com/ppfkit/ppf/kernel/cell/rt/rt": {
+			"Index":     reflect.ValueOf(indexCheck),
+			"Recovered": reflect.ValueOf(e.recovered),
+			"Cell":      reflect.ValueOf(e.cellNumber),
+		},
+	}
+}
+
+// boundsError is Go's run-time index error, as a runtime.Error.
+type boundsError struct{ i, n int }
+
+func (b boundsError) RuntimeError() {}
+
+func (b boundsError) Error() string {
+	if b.i < 0 {
+		return fmt.Sprintf("runtime error: index out of range [%d]", b.i)
+	}
+	return fmt.Sprintf("runtime error: index out of range [%d] with length %d", b.i, b.n)
+}
+
+func indexCheck(i, n int) int {
+	if i < 0 || i >= n {
+		panic(boundsError{i, n})
+	}
+	return i
+}
+
+// cellNumber is the number of the cell running now.
+func (e *Engine) cellNumber() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.running
+}
+
+// recovered receives the panic of a goroutine a cell started (nil when it
+// ended normally). The running cell that started it fails with the panic;
+// one started by an earlier cell is reported in the next output.
+func (e *Engine) recovered(r any, cell, line int) {
+	if r == nil {
+		return
+	}
+	msg := fmt.Sprint(r)
+	if x, ok := r.(exitPanic); ok {
+		msg = x.call + " in a goroutine"
+	}
+	msg = translatePanic(msg)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	err := &Error{Name: "Panic", Value: msg, Traceback: []string{
+		"panic: " + msg, "", fmt.Sprintf("in a goroutine started at line %d of cell %d; the kernel and its variables are still there", line, cell)}}
+	if cell == e.running && e.runningNow {
+		if e.goPanic == nil {
+			e.goPanic = err
+		}
+		e.cancel()
+		return
+	}
+	e.pending = append(e.pending, fmt.Sprintf("a goroutine started at line %d of cell %d panicked: %s\n", line, cell, msg))
+}
+
+// translatePanic rewrites the interpreter's reflect-level panics as the
+// run-time errors Go gives for the same mistakes.
+func translatePanic(msg string) string {
+	switch {
+	case strings.HasPrefix(msg, "reflect:") && (strings.Contains(msg, "zero Value") || strings.Contains(msg, "nil pointer")),
+		strings.Contains(msg, "invalid memory address or nil pointer dereference"):
+		return "runtime error: invalid memory address or nil pointer dereference"
+	case msg == "reflect: slice index out of range", msg == "reflect: array index out of range", msg == "reflect: string index out of range":
+		return "runtime error: index out of range"
+	case msg == "assignment to entry in nil map":
+		return msg
+	}
+	return msg
+}
