@@ -2,6 +2,7 @@
 // package ppfnb compiled in (see package kernel).
 //
 //	ppf-kernel install [--user | --prefix P]   write the kernelspec "ppf" (Go (PPF))
+//	ppf-kernel add PKGPATH[@VERSION]...         bundle third-party packages (rebuilds the kernel)
 //	ppf-kernel --connection-file F              run the kernel (Jupyter does this)
 package main
 
@@ -23,6 +24,10 @@ Usage:
   ppf-kernel install [--user | --prefix P]
         write the kernelspec "ppf" so that Jupyter lists "Go (PPF)";
         --user (the default) installs for this user, --prefix under P/share/jupyter
+  ppf-kernel add [--repo DIR] [--prefix P] PKGPATH[@VERSION]...
+        in the ppf repository, bundle packages with the kernel so that cells
+        can import them: go get, generate their symbols, rebuild and reinstall
+        (see docs/kernel-packages.md; ppf-kernel add -h for the flags)
   ppf-kernel --connection-file F
         run the kernel; Jupyter starts it this way
 `
@@ -34,6 +39,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "install" {
 		return install(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "add" {
+		return add(ctx, args[1:], stdout, stderr)
 	}
 	fs := flag.NewFlagSet("ppf-kernel", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/traefik/yaegi/interp"
@@ -124,6 +125,13 @@ func (e *Engine) runtimeSymbols() interp.Exports {
 			"Index":     reflect.ValueOf(indexCheck),
 			"Recovered": reflect.ValueOf(e.recovered),
 			"Cell":      reflect.ValueOf(e.cellNumber),
+			"Runes":     reflect.ValueOf(runes),
+			"Slice":     reflect.ValueOf(sliceCheck),
+			"PanicMessage": reflect.ValueOf(func(v any, msg string) {
+				e.mu.Lock()
+				e.panicVal, e.panicMsg = fmt.Sprint(v), msg
+				e.mu.Unlock()
+			}),
 		},
 	}
 }
@@ -138,6 +146,62 @@ func (b boundsError) Error() string {
 		return fmt.Sprintf("runtime error: index out of range [%d]", b.i)
 	}
 	return fmt.Sprintf("runtime error: index out of range [%d] with length %d", b.i, b.n)
+}
+
+// runeAt is one step of ranging over a string.
+type runeAt struct {
+	I int
+	R rune
+}
+
+// runes decodes s as range does.
+func runes(s string) []runeAt {
+	var out []runeAt
+	for i, r := range s {
+		out = append(out, runeAt{i, r})
+	}
+	return out
+}
+
+// sliceError is Go's run-time slice bounds error.
+type sliceError struct{ msg string }
+
+func (s sliceError) RuntimeError() {}
+func (s sliceError) Error() string { return "runtime error: slice bounds out of range " + s.msg }
+
+// sliceCheck panics as Go does for x[lo:hi:max] out of range (hi and max
+// -1 when absent), and returns lo.
+func sliceCheck(lo, hi, max, capacity, length int, isString bool) int {
+	what := "capacity"
+	if isString {
+		what = "length"
+	}
+	if max >= 0 {
+		if max > capacity {
+			panic(sliceError{fmt.Sprintf("[::%d] with %s %d", max, what, capacity)})
+		}
+		if hi > max {
+			panic(sliceError{fmt.Sprintf("[:%d:%d]", hi, max)})
+		}
+		if lo > hi {
+			panic(sliceError{fmt.Sprintf("[%d:%d:]", lo, hi)})
+		}
+		return lo
+	}
+	if hi < 0 {
+		hi = length
+		if lo > hi {
+			panic(sliceError{fmt.Sprintf("[%d:%d]", lo, hi)})
+		}
+		return lo
+	}
+	if hi > capacity {
+		panic(sliceError{fmt.Sprintf("[:%d] with %s %d", hi, what, capacity)})
+	}
+	if lo > hi {
+		panic(sliceError{fmt.Sprintf("[%d:%d]", lo, hi)})
+	}
+	return lo
 }
 
 func indexCheck(i, n int) int {
@@ -180,6 +244,9 @@ func (e *Engine) recovered(r any, cell, line int) {
 	e.pending = append(e.pending, fmt.Sprintf("a goroutine started at line %d of cell %d panicked: %s\n", line, cell, msg))
 }
 
+// leadingPos is a position yaegi puts before some run-time errors.
+var leadingPos = regexp.MustCompile(`^\d+:\d+: `)
+
 // translatePanic rewrites the interpreter's reflect-level panics as the
 // run-time errors Go gives for the same mistakes.
 func translatePanic(msg string) string {
@@ -189,8 +256,12 @@ func translatePanic(msg string) string {
 		return "runtime error: invalid memory address or nil pointer dereference"
 	case msg == "reflect: slice index out of range", msg == "reflect: array index out of range", msg == "reflect: string index out of range":
 		return "runtime error: index out of range"
-	case msg == "assignment to entry in nil map":
-		return msg
+	case msg == "reflect.Value.Call: call of nil function":
+		return "runtime error: invalid memory address or nil pointer dereference"
+	case strings.HasPrefix(msg, "reflect.MakeSlice: negative len"), strings.HasPrefix(msg, "reflect.MakeSlice: len > cap"):
+		return "runtime error: makeslice: len out of range"
+	case strings.HasPrefix(msg, "reflect: cannot convert slice with length"):
+		return "runtime error: " + strings.Replace(strings.TrimPrefix(msg, "reflect: "), "to array", "to array or pointer to array", 1)
 	}
-	return msg
+	return leadingPos.ReplaceAllString(msg, "")
 }

@@ -24,13 +24,15 @@ type edit struct {
 	seq  int
 }
 
-func (ed *editor) replace(from, to int, s string) {
-	ed.replaceFunc(from, to, func(func(int, int) string) string { return s })
+// replace registers a replacement and returns its number.
+func (ed *editor) replace(from, to int, s string) int {
+	return ed.replaceFunc(from, to, func(func(int, int) string) string { return s })
 }
 
-func (ed *editor) replaceFunc(from, to int, f func(inner func(from, to int) string) string) {
+func (ed *editor) replaceFunc(from, to int, f func(inner func(from, to int) string) string) int {
 	ed.edits = append(ed.edits, edit{from, to, f, len(ed.edits)})
 	ed.sorted = false
+	return len(ed.edits) - 1
 }
 
 func (ed *editor) insert(at int, s string) { ed.replace(at, at, s) }

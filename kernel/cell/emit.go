@@ -257,9 +257,39 @@ func (pl *planner) hoistStmt(st ast.Stmt, rw *rewriter) {
 	r := pl.p1
 	switch st := st.(type) {
 	case *ast.AssignStmt:
-		if st.Tok == token.DEFINE {
-			rw.ed.replace(r.offset(st.TokPos), r.offset(st.TokPos)+2, "= ")
+		if st.Tok != token.DEFINE {
+			return
 		}
+		if len(st.Lhs) > 1 && len(st.Rhs) == 1 {
+			// yaegi assigns "a, ok = <-ch" (and other two-value forms) to
+			// existing variables wrongly; through new ones it is right.
+			var temps, dst []string
+			for _, l := range st.Lhs {
+				t := rw.temp("T")
+				temps = append(temps, t)
+				name := "_"
+				if id, ok := l.(*ast.Ident); ok && id.Name != "_" {
+					if h := pl.hoistBy[r.info.Defs[id]]; h != nil {
+						name = internal(h.name, h.version)
+					} else if h := pl.hoistBy[r.info.Uses[id]]; h != nil {
+						name = internal(h.name, h.version)
+					}
+				}
+				dst = append(dst, name)
+			}
+			rw.ed.replace(r.offset(st.Pos()), r.offset(st.TokPos)+2, "{ "+strings.Join(temps, ", ")+" :=")
+			var src []string
+			for i, d := range dst {
+				if d != "_" {
+					src = append(src, d+" = "+temps[i]+";")
+				} else {
+					src = append(src, "_ = "+temps[i]+";")
+				}
+			}
+			rw.ed.insert(r.offset(st.End()), "; "+strings.Join(src, " ")+" }")
+			return
+		}
+		rw.ed.replace(r.offset(st.TokPos), r.offset(st.TokPos)+2, "= ")
 	case *ast.DeclStmt:
 		gd, ok := st.Decl.(*ast.GenDecl)
 		if !ok || gd.Tok != token.VAR {

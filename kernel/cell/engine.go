@@ -76,6 +76,8 @@ type Engine struct {
 	running    int             // the number of the running (or last) cell
 	runningNow bool            // a cell is running
 	goPanic    *Error          // the panic of a goroutine of the running cell
+	panicMsg   string          // what Go prints for the value of a panic the cell is making
+	panicVal   string          // that value, as fmt prints it without its methods
 	pending    []string        // panics of goroutines of finished cells, not yet shown
 	background context.Context // what context.Background() means in cells: cancelled by an interrupt
 	stopAll    context.CancelFunc
@@ -110,6 +112,9 @@ func New() (*Engine, error) {
 		}
 	}
 	if err := e.in.Use(stdlib.Symbols); err != nil {
+		return nil, fmt.Errorf("loading the standard library into the interpreter: %w", err)
+	}
+	if err := compileGenericSources(e.in); err != nil {
 		return nil, fmt.Errorf("loading the standard library into the interpreter: %w", err)
 	}
 	if err := e.in.Use(ov); err != nil {
@@ -363,6 +368,12 @@ func (e *Engine) execute(ctx context.Context, prog *interp.Program) *Error {
 		return &Error{Name: "Exit", Value: v, Traceback: []string{"Exit: " + v}}
 	}
 	v := translatePanic(fmt.Sprint(p.Value))
+	e.mu.Lock()
+	if e.panicMsg != "" && fmt.Sprint(p.Value) == e.panicVal {
+		v = e.panicMsg
+	}
+	e.panicMsg = ""
+	e.mu.Unlock()
 	tb := []string{"panic: " + v, "", "goroutine of the cell (innermost first):"}
 	for _, t := range trace {
 		tb = append(tb, "    "+t)

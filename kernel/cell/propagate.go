@@ -160,6 +160,11 @@ func (pl *planner) propagate() *Error {
 				continue
 			}
 			pl.reemit = append(pl.reemit, d)
+			if d.recv != "" {
+				// yaegi keeps a method's first body: its type gets a new
+				// version, with all its methods.
+				pl.changed[d.recv] = true
+			}
 			if d.recv == "" {
 				for _, n := range d.names {
 					pl.changed[n] = true

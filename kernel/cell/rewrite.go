@@ -77,14 +77,34 @@ func (rw *rewriter) walk(n ast.Node) {
 		case *ast.ForStmt:
 			rw.forStmt(n)
 		case *ast.RangeStmt:
-			rw.rangeStmt(n)
+			rw.rangeStmt(n, stack)
 		case *ast.GoStmt:
 			rw.goStmt(n)
+		case *ast.DeferStmt:
+			rw.deferStmt(n, stack)
 		case *ast.IndexExpr:
-			rw.index(n)
+			rw.index(n, stack)
+		case *ast.SliceExpr:
+			rw.slice(n)
+		case *ast.ExprStmt:
+			rw.panicStmt(n)
+		case *ast.TypeAssertExpr:
+			if n.Type != nil {
+				rw.typeAssert(n.Pos(), rw.r.info.Types[n.Type].Type)
+				rw.commaOkAssert(n, stack)
+			}
+		case *ast.TypeSwitchStmt:
+			for _, c := range n.Body.List {
+				for _, x := range c.(*ast.CaseClause).List {
+					rw.typeAssert(x.Pos(), rw.r.info.Types[x].Type)
+				}
+			}
+		case *ast.ReturnStmt:
+			rw.returnStmt(n, stack)
 		case *ast.CallExpr:
 			rw.printfCall(n)
 			rw.explicitTypeArgs(n)
+			rw.compiledCall(n, stack)
 		}
 		return true
 	})
@@ -95,10 +115,14 @@ func (rw *rewriter) ident(id *ast.Ident, stack []ast.Node) {
 	if obj == nil {
 		return
 	}
-	for _, n := range stack {
+	for i, n := range stack {
 		if _, ok := n.(*ast.FuncLit); ok {
 			rw.captured[obj] = true
 			break
+		}
+		// &x outlives a redefinition of x as a closure does.
+		if u, ok := n.(*ast.UnaryExpr); ok && u.Op == token.AND && i+1 < len(stack) && stack[i+1] == id {
+			rw.captured[obj] = true
 		}
 	}
 	if s, ok := rw.name(obj); ok && s != id.Name {
@@ -180,7 +204,7 @@ func (rw *rewriter) forStmt(fs *ast.ForStmt) {
 	}
 }
 
-func (rw *rewriter) rangeStmt(rs *ast.RangeStmt) {
+func (rw *rewriter) rangeStmt(rs *ast.RangeStmt, stack []ast.Node) {
 	tv := rw.r.info.Types[rs.X]
 	if tv.Type == nil {
 		return
@@ -191,9 +215,23 @@ func (rw *rewriter) rangeStmt(rs *ast.RangeStmt) {
 			rw.rangeInt(rs)
 			return
 		}
+		if u.Info()&types.IsString != 0 && rs.Key != nil && !isBlank(rs.Key) {
+			rw.rangeString(rs)
+			return
+		}
 	case *types.Signature:
-		rw.rangeFunc(rs, u)
+		rw.rangeFunc(rs, u, stack)
 		return
+	case *types.Slice:
+		if _, ok := u.Elem().Underlying().(*types.Chan); ok {
+			rw.rangeIndexed(rs)
+			return
+		}
+	case *types.Array:
+		if _, ok := u.Elem().Underlying().(*types.Chan); ok {
+			rw.rangeIndexed(rs)
+			return
+		}
 	}
 	if rs.Tok != token.DEFINE {
 		return
@@ -208,6 +246,77 @@ func (rw *rewriter) rangeStmt(rs *ast.RangeStmt) {
 		l := strings.Join(copies, ", ")
 		rw.ed.insert(rw.off(rs.Body.Lbrace)+1, l+" := "+l+";")
 	}
+}
+
+func isBlank(x ast.Expr) bool {
+	id, ok := x.(*ast.Ident)
+	return ok && id.Name == "_"
+}
+
+// rangeString ranges over the kernel's decoding of a string: yaegi's own
+// counts the byte index wrongly after an invalid UTF-8 byte.
+func (rw *rewriter) rangeString(rs *ast.RangeStmt) {
+	p := rw.temp("R")
+	xFrom, xTo := rw.off(rs.X.Pos()), rw.off(rs.X.End())
+	kFrom, kTo := rw.off(rs.Key.Pos()), rw.off(rs.Key.End())
+	vars := [][2]int{{kFrom, kTo}}
+	fields := []string{p + ".I"}
+	if rs.Value != nil && !isBlank(rs.Value) {
+		vars = append(vars, [2]int{rw.off(rs.Value.Pos()), rw.off(rs.Value.End())})
+		fields = append(fields, p+".R")
+	}
+	rw.ed.replaceFunc(kFrom, xTo, func(inner func(int, int) string) string {
+		return "_, " + p + " := range " + runtimePkg + ".Runes(" + inner(xFrom, xTo) + ")"
+	})
+	op := " = "
+	if rs.Tok == token.DEFINE {
+		op = " := "
+	}
+	rw.ed.replaceFunc(rw.off(rs.Body.Lbrace)+1, rw.off(rs.Body.Lbrace)+1, func(inner func(int, int) string) string {
+		var names []string
+		for _, v := range vars {
+			names = append(names, inner(v[0], v[1]))
+		}
+		return strings.Join(names, ", ") + op + strings.Join(fields, ", ") + ";"
+	})
+}
+
+// rangeIndexed ranges over a slice of channels by index: yaegi's range
+// takes such a slice for a channel.
+func (rw *rewriter) rangeIndexed(rs *ast.RangeStmt) {
+	i, x := rw.temp("I"), rw.temp("S")
+	from := rw.off(rs.Range)
+	if rs.Key != nil {
+		from = rw.off(rs.Key.Pos())
+	}
+	xFrom, xTo := rw.off(rs.X.Pos()), rw.off(rs.X.End())
+	rw.ed.replaceFunc(from, xTo, func(inner func(int, int) string) string {
+		return fmt.Sprintf("%s, %s := 0, %s; %s < len(%s); %s++", i, x, inner(xFrom, xTo), i, x, i)
+	})
+	var vars [][2]int
+	var vals []string
+	if rs.Key != nil && !isBlank(rs.Key) {
+		vars = append(vars, [2]int{rw.off(rs.Key.Pos()), rw.off(rs.Key.End())})
+		vals = append(vals, i)
+	}
+	if rs.Value != nil && !isBlank(rs.Value) {
+		vars = append(vars, [2]int{rw.off(rs.Value.Pos()), rw.off(rs.Value.End())})
+		vals = append(vals, x+"["+i+"]")
+	}
+	if len(vars) == 0 {
+		return
+	}
+	op := " = "
+	if rs.Tok == token.DEFINE {
+		op = " := "
+	}
+	rw.ed.replaceFunc(rw.off(rs.Body.Lbrace)+1, rw.off(rs.Body.Lbrace)+1, func(inner func(int, int) string) string {
+		var names []string
+		for _, v := range vars {
+			names = append(names, inner(v[0], v[1]))
+		}
+		return strings.Join(names, ", ") + op + strings.Join(vals, ", ") + ";"
+	})
 }
 
 // rangeInt rewrites "for i := range n {" as a counted loop over a hidden
@@ -240,7 +349,7 @@ func (rw *rewriter) rangeInt(rs *ast.RangeStmt) {
 // with the body as the yield function: continue returns true, break
 // false. Bodies that leave the loop otherwise (return, goto, a labeled
 // jump, defer) are refused.
-func (rw *rewriter) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
+func (rw *rewriter) rangeFunc(rs *ast.RangeStmt, sig *types.Signature, stack []ast.Node) {
 	if sig.Params().Len() != 1 {
 		return
 	}
@@ -248,9 +357,44 @@ func (rw *rewriter) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
 	if !ok {
 		return
 	}
-	if bad := rw.leavesLoop(rs.Body); bad != "" {
+	bad, returns := rw.leavesLoop(rs.Body)
+	outer := rw.enclosingSig(stack[:len(stack)-1])
+	if bad == "" && len(returns) > 0 && outer == nil {
+		bad = "return"
+	}
+	if bad != "" {
 		rw.refuse(rs.Pos(), "a %s inside a loop over a function is not supported by the interpreter: collect the values first (slices.Collect) and range over the slice", bad)
 		return
+	}
+	// A return in the body ends the iteration and is made after it.
+	var before, after string
+	if len(returns) > 0 {
+		done := rw.temp("Done")
+		var results []string
+		for i := range outer.Results().Len() {
+			r := rw.temp("Ret")
+			results = append(results, r)
+			before += "var " + r + " " + rw.spell(outer.Results().At(i).Type()) + "; "
+		}
+		before = "var " + done + " bool; " + before
+		if len(results) > 0 {
+			after = fmt.Sprintf("; if %s { return %s }", done, strings.Join(results, ", "))
+		} else {
+			after = fmt.Sprintf("; if %s { return }", done)
+		}
+		for _, ret := range returns {
+			ret := ret
+			rw.ed.replaceFunc(rw.off(ret.Pos()), rw.off(ret.End()), func(inner func(int, int) string) string {
+				if len(ret.Results) == 0 {
+					return fmt.Sprintf("{ %s = true; return false }", done)
+				}
+				var vals []string
+				for _, x := range ret.Results {
+					vals = append(vals, inner(rw.off(x.Pos()), rw.off(x.End())))
+				}
+				return fmt.Sprintf("{ %s = %s; %s = true; return false }", strings.Join(results, ", "), strings.Join(vals, ", "), done)
+			})
+		}
 	}
 	vars := []ast.Expr{rs.Key, rs.Value}
 	var params, assigns []string
@@ -275,9 +419,9 @@ func (rw *rewriter) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
 	}
 	xFrom, xTo := rw.off(rs.X.Pos()), rw.off(rs.X.End())
 	rw.ed.replaceFunc(rw.off(rs.For), rw.off(rs.Body.Lbrace)+1, func(inner func(int, int) string) string {
-		return inner(xFrom, xTo) + "(func(" + strings.Join(params, ", ") + ") bool {"
+		return before + inner(xFrom, xTo) + "(func(" + strings.Join(params, ", ") + ") bool {"
 	})
-	rw.ed.replace(rw.off(rs.Body.Rbrace), rw.off(rs.Body.Rbrace)+1, "; return true })")
+	rw.ed.replace(rw.off(rs.Body.Rbrace), rw.off(rs.Body.Rbrace)+1, "; return true })"+after)
 	// break and continue of this loop.
 	var visit func(n ast.Node, depth int)
 	visit = func(n ast.Node, depth int) {
@@ -318,9 +462,8 @@ func (rw *rewriter) rangeFunc(rs *ast.RangeStmt, sig *types.Signature) {
 }
 
 // leavesLoop names a statement in body that would leave a range-over-func
-// loop in a way a yield function cannot.
-func (rw *rewriter) leavesLoop(body *ast.BlockStmt) string {
-	bad := ""
+// loop in a way a yield function cannot, and lists its returns.
+func (rw *rewriter) leavesLoop(body *ast.BlockStmt) (bad string, returns []*ast.ReturnStmt) {
 	ast.Inspect(body, func(n ast.Node) bool {
 		if bad != "" {
 			return false
@@ -329,9 +472,17 @@ func (rw *rewriter) leavesLoop(body *ast.BlockStmt) string {
 		case *ast.FuncLit:
 			return false
 		case *ast.ReturnStmt:
-			bad = "return"
+			returns = append(returns, n)
 		case *ast.DeferStmt:
 			bad = "defer"
+		case *ast.RangeStmt:
+			if t := rw.r.info.Types[n.X].Type; t != nil {
+				if _, ok := t.Underlying().(*types.Signature); ok && n != nil {
+					if _, rets := rw.leavesLoop(n.Body); len(rets) > 0 {
+						bad = "return inside a nested loop over a function"
+					}
+				}
+			}
 		case *ast.BranchStmt:
 			if n.Tok == token.GOTO || n.Label != nil {
 				bad = n.Tok.String() + " " + n.Label.Name
@@ -339,14 +490,33 @@ func (rw *rewriter) leavesLoop(body *ast.BlockStmt) string {
 		}
 		return true
 	})
-	return bad
+	return bad, returns
 }
 
 // goStmt makes a goroutine recover its panic and hand it to the kernel,
-// with the cell that started it. The function and its operands are
-// evaluated where the go statement is, as in Go.
+// with the number of the cell running when it started. The function and
+// its operands are evaluated where the go statement is, as in Go, and
+// reach the goroutine as parameters: yaegi's closures share a loop's
+// variables between iterations.
 func (rw *rewriter) goStmt(gs *ast.GoStmt) {
 	call := gs.Call
+	line := rw.line(gs.Pos())
+	cell := rw.temp("C")
+	guard := fmt.Sprintf("defer func() { %s.Recovered(recover(), %s, %d) }();", runtimePkg, cell, line)
+	if lit, ok := ast.Unparen(call.Fun).(*ast.FuncLit); ok {
+		param := cell + " int"
+		if lit.Type.Params.NumFields() > 0 {
+			param += ", "
+		}
+		rw.ed.insert(rw.off(lit.Type.Params.Opening)+1, param)
+		arg := runtimePkg + ".Cell()"
+		if len(call.Args) > 0 {
+			arg += ", "
+		}
+		rw.ed.insert(rw.off(call.Lparen)+1, arg)
+		rw.ed.insert(rw.off(lit.Body.Lbrace)+1, guard)
+		return
+	}
 	if len(call.Args) == 1 {
 		if t, ok := rw.r.info.Types[call.Args[0]].Type.(*types.Tuple); ok && t.Len() > 1 {
 			rw.refuse(gs.Pos(), "go f(g()) with several values from g is not supported: assign them first")
@@ -357,50 +527,60 @@ func (rw *rewriter) goStmt(gs *ast.GoStmt) {
 	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
 		_, builtin = rw.r.info.Uses[id].(*types.Builtin)
 	}
-	cell := rw.temp("C")
-	temps := []string{cell}
-	ranges := [][2]int{{-1, -1}}
+	sig, _ := rw.r.info.Types[call.Fun].Type.(*types.Signature)
+	params := []string{cell + " int"}
+	var names []string
 	f := ""
 	if !builtin {
+		if sig == nil {
+			return
+		}
 		f = rw.temp("G")
-		temps = append(temps, f)
-		ranges = append(ranges, [2]int{rw.off(call.Fun.Pos()), rw.off(call.Fun.End())})
+		params = append(params, f+" "+rw.spell(sig))
 	}
-	var args []string
-	for _, a := range call.Args {
-		t := rw.temp("A")
-		temps = append(temps, t)
-		args = append(args, t)
-		ranges = append(ranges, [2]int{rw.off(a.Pos()), rw.off(a.End())})
+	for i, a := range call.Args {
+		var t types.Type
+		if !builtin {
+			t = paramType(sig, i, call.Ellipsis.IsValid())
+		}
+		if t == nil {
+			t = types.Default(rw.r.info.Types[a].Type)
+		}
+		n := rw.temp("A")
+		names = append(names, n)
+		params = append(params, n+" "+rw.spell(t))
 	}
 	ell := ""
 	if call.Ellipsis.IsValid() {
 		ell = "..."
 	}
-	line := rw.line(gs.Pos())
-	funText := [2]int{rw.off(call.Fun.Pos()), rw.off(call.Fun.End())}
-	rw.ed.replaceFunc(rw.off(gs.Pos()), rw.off(gs.End()), func(inner func(int, int) string) string {
-		callee := f
-		if builtin {
-			callee = inner(funText[0], funText[1])
+	callee := f
+	if builtin {
+		callee = rw.r.texts[rw.r.fileIndex(call.Fun.Pos())][rw.off(call.Fun.Pos()):rw.off(call.Fun.End())]
+	}
+	// "go F(A, B)" becomes "go func(c int, f T, a A, b B) {...}(Cell(), F, A, B)":
+	// the operands stay where they were, with their own rewrites.
+	head := fmt.Sprintf("go func(%s) { %s %s(%s%s) }(%s.Cell()", strings.Join(params, ", "), guard, callee, strings.Join(names, ", "), ell, runtimePkg)
+	if builtin {
+		if len(call.Args) == 0 {
+			rw.ed.replace(rw.off(gs.Pos()), rw.off(call.End()), head+")")
+			return
 		}
-		var vals []string
-		for _, r := range ranges {
-			if r[0] < 0 {
-				vals = append(vals, runtimePkg+".Cell()")
-				continue
-			}
-			vals = append(vals, inner(r[0], r[1]))
+		rw.ed.replace(rw.off(gs.Pos()), rw.off(call.Args[0].Pos()), head+", ")
+	} else {
+		rw.ed.replace(rw.off(gs.Pos()), rw.off(call.Fun.Pos()), head+", ")
+		if len(call.Args) > 0 {
+			rw.ed.replace(rw.off(call.Fun.End()), rw.off(call.Args[0].Pos()), ", ")
 		}
-		// Newlines inside the operands are kept, so lines stay the cell's.
-		return fmt.Sprintf("{ %s := %s; go func() { defer func() { %s.Recovered(recover(), %s, %d) }(); %s(%s%s) }() }",
-			strings.Join(temps, ", "), strings.Join(vals, ", "), runtimePkg, cell, line, callee, strings.Join(args, ", "), ell)
-	})
+	}
+	if call.Ellipsis.IsValid() {
+		rw.ed.replace(rw.off(call.Ellipsis), rw.off(call.Ellipsis)+3, "")
+	}
 }
 
 // index checks the bounds of a slice, array or string index before the
 // interpreter indexes, when the indexed operand can be evaluated twice.
-func (rw *rewriter) index(ie *ast.IndexExpr) {
+func (rw *rewriter) index(ie *ast.IndexExpr, stack []ast.Node) {
 	xt := rw.r.info.Types[ie.X]
 	if xt.Type == nil || xt.IsType() {
 		return
@@ -432,20 +612,55 @@ func (rw *rewriter) index(ie *ast.IndexExpr) {
 	if iv := rw.r.info.Types[ie.Index]; iv.Value != nil && arrayLen >= 0 {
 		return // checked by the compiler
 	}
-	if !pureOperand(ie.X) {
-		return
-	}
 	xFrom, xTo := rw.off(ie.X.Pos()), rw.off(ie.X.End())
 	iFrom, iTo := rw.off(ie.Index.Pos()), rw.off(ie.Index.End())
+	if !pureOperand(ie.X) {
+		// The operand is evaluated once, as a parameter, where the index
+		// is only read.
+		if isLvalue(ie, stack) {
+			return
+		}
+		xt := rw.spell(rw.r.info.Types[ie.X].Type)
+		et := rw.spell(rw.r.info.Types[ie].Type)
+		rw.ed.replaceFunc(rw.off(ie.Pos()), rw.off(ie.End()), func(inner func(int, int) string) string {
+			return fmt.Sprintf("func(s %s) %s { return s[%s.Index(int(%s), len(s))] }(%s)", xt, et, runtimePkg, inner(iFrom, iTo), inner(xFrom, xTo))
+		})
+		return
+	}
 	rw.ed.replaceFunc(iFrom, iTo, func(inner func(int, int) string) string {
 		return fmt.Sprintf("%s.Index(int(%s), len(%s))", runtimePkg, inner(iFrom, iTo), inner(xFrom, xTo))
 	})
 }
 
+// isLvalue reports whether the expression at the top of stack is
+// assigned to, or its address taken.
+func isLvalue(x ast.Expr, stack []ast.Node) bool {
+	if len(stack) < 2 {
+		return false
+	}
+	switch p := stack[len(stack)-2].(type) {
+	case *ast.AssignStmt:
+		for _, l := range p.Lhs {
+			if l == x {
+				return true
+			}
+		}
+	case *ast.IncDecStmt:
+		return true
+	case *ast.UnaryExpr:
+		return p.Op == token.AND
+	case *ast.SelectorExpr, *ast.IndexExpr, *ast.SliceExpr:
+		return true // a method call or an element may need it addressable
+	case *ast.RangeStmt:
+		return p.Key == x || p.Value == x
+	}
+	return false
+}
+
 // pureOperand reports whether evaluating x twice is the same as once.
 func pureOperand(x ast.Expr) bool {
 	switch x := x.(type) {
-	case *ast.Ident:
+	case *ast.Ident, *ast.BasicLit:
 		return true
 	case *ast.ParenExpr:
 		return pureOperand(x.X)
@@ -453,6 +668,15 @@ func pureOperand(x ast.Expr) bool {
 		return pureOperand(x.X)
 	case *ast.StarExpr:
 		return pureOperand(x.X)
+	case *ast.BinaryExpr:
+		return pureOperand(x.X) && pureOperand(x.Y)
+	case *ast.UnaryExpr:
+		return x.Op != token.ARROW && x.Op != token.AND && pureOperand(x.X)
+	case *ast.IndexExpr:
+		return pureOperand(x.X) && pureOperand(x.Index)
+	case *ast.CallExpr:
+		id, ok := x.Fun.(*ast.Ident)
+		return ok && (id.Name == "len" || id.Name == "cap") && len(x.Args) == 1 && pureOperand(x.Args[0])
 	}
 	return false
 }
@@ -496,135 +720,4 @@ func (rw *rewriter) explicitTypeArgs(call *ast.CallExpr) {
 		return
 	}
 	rw.ed.replace(rw.off(fun.End()), rw.off(end)+1, list)
-}
-
-// printfs are the formatting functions whose %T and %#v are checked, with
-// the index of their format argument.
-var printfs = map[string]int{
-	"fmt.Printf": 0, "fmt.Sprintf": 0, "fmt.Errorf": 0, "fmt.Fprintf": 1, "fmt.Appendf": 1,
-	"log.Printf": 0, "log.Fatalf": 0, "log.Panicf": 0,
-}
-
-// printfCall refuses %T and %#v of values whose dynamic type may be one
-// a cell declared: the interpreter prints its own names for those.
-func (rw *rewriter) printfCall(call *ast.CallExpr) {
-	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
-	if !ok {
-		return
-	}
-	fn, ok := rw.r.info.Uses[sel.Sel].(*types.Func)
-	if !ok || fn.Pkg() == nil {
-		return
-	}
-	at, ok := printfs[fn.Pkg().Path()+"."+fn.Name()]
-	if !ok || len(call.Args) <= at {
-		return
-	}
-	fv := rw.r.info.Types[call.Args[at]].Value
-	if fv == nil || fv.Kind() != constant.String {
-		return
-	}
-	verbs, ok := typeVerbs(constant.StringVal(fv))
-	args := call.Args[at+1:]
-	for i, v := range verbs {
-		if !ok || i >= len(args) {
-			break
-		}
-		if v && rw.mayBeCellType(rw.r.info.Types[args[i]].Type) {
-			rw.refuse(call.Pos(), "%%T and %%#v print the interpreter's own type names for types declared in cells (and for interface values, which may hold them): print a String method's result, or use a type switch")
-			return
-		}
-	}
-	if !ok {
-		for _, a := range args {
-			if rw.mayBeCellType(rw.r.info.Types[a].Type) {
-				rw.refuse(call.Pos(), "a format with explicit argument indexes and %%T or %%#v is not supported for values of cell types")
-				return
-			}
-		}
-	}
-}
-
-// typeVerbs reports, for each argument a format consumes, whether it is
-// printed with %T or %#v. ok is false when the format uses explicit
-// argument indexes together with those verbs.
-func typeVerbs(format string) (verbs []bool, ok bool) {
-	typed, indexed := false, false
-	for i := 0; i < len(format); i++ {
-		if format[i] != '%' {
-			continue
-		}
-		i++
-		sharp := false
-		for ; i < len(format); i++ {
-			c := format[i]
-			switch {
-			case c == '#':
-				sharp = true
-				continue
-			case strings.IndexByte("+- 0.", c) >= 0 || (c >= '0' && c <= '9'):
-				continue
-			case c == '*':
-				verbs = append(verbs, false)
-				continue
-			case c == '[':
-				indexed = true
-				continue
-			case c == ']':
-				continue
-			}
-			break
-		}
-		if i >= len(format) || format[i] == '%' {
-			continue
-		}
-		t := format[i] == 'T' || (format[i] == 'v' && sharp)
-		typed = typed || t
-		verbs = append(verbs, t)
-	}
-	return verbs, !(indexed && typed)
-}
-
-// mayBeCellType reports whether a value of static type t may print a
-// cell-declared type's name: an interface, or a type that mentions one.
-func (rw *rewriter) mayBeCellType(t types.Type) bool {
-	if t == nil {
-		return false
-	}
-	found := false
-	seen := map[types.Type]bool{}
-	var visit func(t types.Type)
-	visit = func(t types.Type) {
-		if found || seen[t] {
-			return
-		}
-		seen[t] = true
-		switch t := types.Unalias(t).(type) {
-		case *types.Interface:
-			found = true
-		case *types.Named:
-			if t.Obj().Pkg() == rw.r.pkg {
-				found = true
-				return
-			}
-			visit(t.Underlying())
-		case *types.Pointer:
-			visit(t.Elem())
-		case *types.Slice:
-			visit(t.Elem())
-		case *types.Array:
-			visit(t.Elem())
-		case *types.Map:
-			visit(t.Key())
-			visit(t.Elem())
-		case *types.Chan:
-			visit(t.Elem())
-		case *types.Struct:
-			for i := range t.NumFields() {
-				visit(t.Field(i).Type())
-			}
-		}
-	}
-	visit(t)
-	return found
 }

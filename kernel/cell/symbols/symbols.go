@@ -20,6 +20,7 @@ import "reflect"
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native/prune
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb/predictor
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb/agent
+//go:generate go run docsgen.go
 
 // Symbols maps "import/path/name" to the package's exported symbols, in the
 // form interp.Use takes. The generated files fill it at init; it is not

@@ -1,0 +1,570 @@
+package cell
+
+import (
+	"fmt"
+	"go/ast"
+	"go/token"
+	"go/types"
+	"strings"
+)
+
+// Rewrites and refusals for places where yaegi v0.16.1 runs valid Go
+// differently from the compiler, found by the differential corpus
+// (testdata/corpus): deferred calls, closures handed to compiled code
+// inside loops, and values of cell types handed to compiled code.
+
+// enclosingLoop returns the innermost for or range statement around the
+// node at the top of stack, within the same function.
+func enclosingLoop(stack []ast.Node) ast.Stmt {
+	for i := len(stack) - 2; i >= 0; i-- {
+		switch n := stack[i].(type) {
+		case *ast.FuncLit, *ast.FuncDecl:
+			return nil
+		case *ast.ForStmt:
+			return n
+		case *ast.RangeStmt:
+			return n
+		}
+	}
+	return nil
+}
+
+// refersInside reports whether n uses a variable declared inside loop.
+func (rw *rewriter) refersInside(n ast.Node, loop ast.Stmt) bool {
+	found := false
+	ast.Inspect(n, func(m ast.Node) bool {
+		if id, ok := m.(*ast.Ident); ok {
+			if v, ok := rw.r.info.Uses[id].(*types.Var); ok && v.Pos() >= loop.Pos() && v.Pos() < loop.End() {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// deferStmt evaluates a deferred call's function and arguments where the
+// defer statement is, as Go does (yaegi evaluates them when the call
+// runs). In a loop, where yaegi's deferred closures share the loop's
+// variables, a deferred call that depends on them is refused.
+func (rw *rewriter) deferStmt(ds *ast.DeferStmt, stack []ast.Node) {
+	call := ds.Call
+	loop := enclosingLoop(stack)
+	if loop != nil {
+		if rw.refersInside(call, loop) {
+			rw.refuse(ds.Pos(), "a deferred call inside a loop that uses the loop's variables runs with their last values in the interpreter: collect what it needs in a slice and defer once after the loop")
+		}
+		return
+	}
+	if len(call.Args) == 0 {
+		return
+	}
+	if lit, ok := ast.Unparen(call.Fun).(*ast.FuncLit); ok && lit != nil && allConstant(rw, call.Args) {
+		return
+	}
+	if len(call.Args) == 1 {
+		if t, ok := rw.r.info.Types[call.Args[0]].Type.(*types.Tuple); ok && t.Len() > 1 {
+			rw.refuse(ds.Pos(), "defer f(g()) with several values from g is not supported: assign them first")
+			return
+		}
+	}
+	builtin := false
+	if id, ok := ast.Unparen(call.Fun).(*ast.Ident); ok {
+		_, builtin = rw.r.info.Uses[id].(*types.Builtin)
+	}
+	var temps, args []string
+	var ranges [][2]int
+	f := ""
+	if !builtin {
+		f = rw.temp("D")
+		temps = append(temps, f)
+		ranges = append(ranges, [2]int{rw.off(call.Fun.Pos()), rw.off(call.Fun.End())})
+	}
+	for _, a := range call.Args {
+		t := rw.temp("A")
+		temps, args = append(temps, t), append(args, t)
+		ranges = append(ranges, [2]int{rw.off(a.Pos()), rw.off(a.End())})
+	}
+	ell := ""
+	if call.Ellipsis.IsValid() {
+		ell = "..."
+	}
+	funText := [2]int{rw.off(call.Fun.Pos()), rw.off(call.Fun.End())}
+	rw.ed.replaceFunc(rw.off(ds.Pos()), rw.off(ds.End()), func(inner func(int, int) string) string {
+		callee := f
+		if builtin {
+			callee = inner(funText[0], funText[1])
+		}
+		var vals []string
+		for _, r := range ranges {
+			vals = append(vals, inner(r[0], r[1]))
+		}
+		return fmt.Sprintf("%s := %s; defer func() { %s(%s%s) }()", strings.Join(temps, ", "), strings.Join(vals, ", "), callee, strings.Join(args, ", "), ell)
+	})
+}
+
+func allConstant(rw *rewriter, xs []ast.Expr) bool {
+	for _, x := range xs {
+		if rw.r.info.Types[x].Value == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// compiledCall checks a call of compiled code (a function or method of an
+// imported package) with what the interpreter cannot hand over faithfully.
+func (rw *rewriter) compiledCall(call *ast.CallExpr, stack []ast.Node) {
+	var id *ast.Ident
+	switch f := ast.Unparen(call.Fun).(type) {
+	case *ast.Ident:
+		id = f
+	case *ast.SelectorExpr:
+		id = f.Sel
+	default:
+		return
+	}
+	fn, ok := rw.r.info.Uses[id].(*types.Func)
+	if !ok || fn.Pkg() == nil || fn.Pkg() == rw.r.pkg {
+		return
+	}
+	if named := recvNamed(fn); named != nil && named.Obj().Pkg() == rw.r.pkg {
+		return // a method of a cell type, promoted from an embedded compiled one
+	}
+	sig, ok := rw.r.info.Types[call.Fun].Type.(*types.Signature)
+	if !ok {
+		return
+	}
+	qualified := fn.Pkg().Path() + "." + fn.Name()
+	loop := enclosingLoop(stack)
+	for i, arg := range call.Args {
+		pt := paramType(sig, i, call.Ellipsis.IsValid())
+		if lit, ok := ast.Unparen(arg).(*ast.FuncLit); ok && loop != nil && rw.refersInside(lit, loop) {
+			rw.hoistFuncLit(lit, stack)
+		}
+		if pt == nil || !types.IsInterface(pt) {
+			continue
+		}
+		at := rw.r.info.Types[arg].Type
+		switch {
+		case fn.Pkg().Path() == "errors" && rw.mentionsCell(at, false):
+			rw.refuse(call.Pos(), "%s with values of types declared in cells is not supported: the interpreter does not show their methods (Error, Is, As, Unwrap) to the errors package; compare with == or a type switch", qualified)
+			return
+		case rw.cellMethodsInside(at) && rw.wrapElements(arg, at, qualified):
+		case rw.cellMethodsInside(at):
+			rw.refuse(call.Pos(), "%s gets a %s, whose elements have methods declared in a cell: compiled code cannot see those methods in the interpreter; pass the elements one by one (or their String())", qualified, at)
+			return
+		case rw.pointerOnlyFormatter(at):
+			rw.refuse(call.Pos(), "%s gets a %s whose String or Error method has a pointer receiver: the interpreter would call it where Go does not; pass &value or call the method", qualified, at)
+			return
+		case rw.cellResultWithMethods(arg, at):
+			rw.refuse(call.Pos(), "%s gets the result of a call, of type %s with methods declared in a cell: the interpreter loses its methods there; assign it to a variable first", qualified, at)
+			return
+		}
+	}
+	if qualified == "fmt.Errorf" {
+		for _, a := range call.Args[1:] {
+			if rw.mentionsCell(rw.r.info.Types[a].Type, true) {
+				rw.refuse(call.Pos(), "fmt.Errorf with values of types declared in cells is not supported: the interpreter does not show their methods to fmt's %%w")
+				return
+			}
+		}
+	}
+}
+
+// paramType is the type of the parameter argument i is assigned to.
+func paramType(sig *types.Signature, i int, ellipsis bool) types.Type {
+	n := sig.Params().Len()
+	if n == 0 {
+		return nil
+	}
+	if sig.Variadic() && i >= n-1 {
+		last := sig.Params().At(n - 1).Type()
+		if ellipsis {
+			return last
+		}
+		if s, ok := last.(*types.Slice); ok {
+			return s.Elem()
+		}
+		return nil
+	}
+	if i < n {
+		return sig.Params().At(i).Type()
+	}
+	return nil
+}
+
+// cellNamed returns t as a named type declared in a cell, or nil.
+func (rw *rewriter) cellNamed(t types.Type) *types.Named {
+	if n, ok := types.Unalias(t).(*types.Named); ok && n.Obj().Pkg() == rw.r.pkg {
+		return n
+	}
+	return nil
+}
+
+func hasMethods(n *types.Named) bool {
+	return types.NewMethodSet(types.NewPointer(n)).Len() > 0
+}
+
+// mentionsCell reports whether t is or contains a cell type (with
+// methods only, when methods is set).
+func (rw *rewriter) mentionsCell(t types.Type, methods bool) bool {
+	found := false
+	walkType(t, func(t types.Type) {
+		if n := rw.cellNamed(t); n != nil && (!methods || hasMethods(n)) {
+			found = true
+		}
+	})
+	return found
+}
+
+// cellMethodsInside reports whether a composite t holds values of a cell
+// type with methods (a slice, map, array, struct field or channel of them).
+func (rw *rewriter) cellMethodsInside(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	found := false
+	walkType(t, func(u types.Type) {
+		if u == t {
+			return
+		}
+		if n := rw.cellNamed(u); n != nil && hasMethods(n) {
+			if p, ok := t.(*types.Pointer); ok && types.Identical(p.Elem(), u) {
+				return // *T itself: handed over as T is
+			}
+			found = true
+		}
+	})
+	return found
+}
+
+// pointerOnlyFormatter reports whether t is a cell type whose String or
+// Error method is declared on *t only.
+func (rw *rewriter) pointerOnlyFormatter(t types.Type) bool {
+	n := rw.cellNamed(t)
+	if n == nil {
+		return false
+	}
+	vs, ps := types.NewMethodSet(n), types.NewMethodSet(types.NewPointer(n))
+	for _, name := range []string{"String", "Error", "Format", "GoString"} {
+		if vs.Lookup(rw.r.pkg, name) == nil && ps.Lookup(rw.r.pkg, name) != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// cellResultWithMethods reports whether arg is a function or method call
+// (not a conversion) whose result is a cell type with methods.
+func (rw *rewriter) cellResultWithMethods(arg ast.Expr, t types.Type) bool {
+	call, ok := ast.Unparen(arg).(*ast.CallExpr)
+	if !ok || rw.r.info.Types[call.Fun].IsType() {
+		return false
+	}
+	n := rw.cellNamed(t)
+	return n != nil && hasMethods(n)
+}
+
+// walkType calls f on t and every type it is built from.
+func walkType(t types.Type, f func(types.Type)) {
+	seen := map[types.Type]bool{}
+	var visit func(t types.Type)
+	visit = func(t types.Type) {
+		if t == nil || seen[t] {
+			return
+		}
+		seen[t] = true
+		f(t)
+		switch t := types.Unalias(t).(type) {
+		case *types.Named:
+			if ta := t.TypeArgs(); ta != nil {
+				for i := range ta.Len() {
+					visit(ta.At(i))
+				}
+			}
+			if _, ok := t.Underlying().(*types.Struct); ok {
+				visit(t.Underlying())
+			}
+		case *types.Pointer:
+			visit(t.Elem())
+		case *types.Slice:
+			visit(t.Elem())
+		case *types.Array:
+			visit(t.Elem())
+		case *types.Map:
+			visit(t.Key())
+			visit(t.Elem())
+		case *types.Chan:
+			visit(t.Elem())
+		case *types.Struct:
+			for i := range t.NumFields() {
+				visit(t.Field(i).Type())
+			}
+		}
+	}
+	visit(t)
+}
+
+// hoistFuncLit moves a function literal that compiled code receives in a
+// loop into a variable of its own before the statement: yaegi then gives
+// each iteration's closure its own copies of the loop's variables.
+func (rw *rewriter) hoistFuncLit(lit *ast.FuncLit, stack []ast.Node) {
+	var stmt ast.Stmt
+	for i := len(stack) - 1; i >= 0; i-- {
+		if s, ok := stack[i].(ast.Stmt); ok {
+			stmt = s
+			break
+		}
+	}
+	_, simple := stmt.(*ast.ExprStmt)
+	if !simple || rw.line(stmt.Pos()) != rw.line(lit.Pos()) {
+		rw.refuse(lit.Pos(), "a function literal that uses the loop's variables, passed to compiled code inside a loop, must be a statement's own argument: assign it to a variable first (f := func() {...}) and pass f")
+		return
+	}
+	name := rw.temp("F")
+	from, to := rw.off(lit.Pos()), rw.off(lit.End())
+	seq := rw.ed.replace(from, to, name)
+	rw.ed.insert(rw.off(stmt.Pos()), "")
+	rw.ed.edits[len(rw.ed.edits)-1].text = func(func(int, int) string) string {
+		return name + " := " + rw.ed.renderSkip(from, to, seq) + "; "
+	}
+}
+
+// slice checks the bounds of s[lo:hi] (and s[lo:hi:max]) before the
+// interpreter slices, for Go's messages, when the operands are plain.
+func (rw *rewriter) slice(se *ast.SliceExpr) {
+	xt := rw.r.info.Types[se.X].Type
+	if xt == nil || !pureOperand(se.X) {
+		return
+	}
+	capFn := "cap"
+	switch u := xt.Underlying().(type) {
+	case *types.Slice:
+	case *types.Basic:
+		if u.Info()&types.IsString == 0 {
+			return
+		}
+		capFn = "len"
+	case *types.Pointer:
+		if _, ok := u.Elem().Underlying().(*types.Array); !ok {
+			return
+		}
+	default:
+		return // arrays must be addressable; leave them
+	}
+	for _, x := range []ast.Expr{se.Low, se.High, se.Max} {
+		if x != nil && !pureOperand(x) && rw.r.info.Types[x].Value == nil {
+			return
+		}
+	}
+	text := func(inner func(int, int) string, x ast.Expr, def string) string {
+		if x == nil {
+			return def
+		}
+		return "int(" + inner(rw.off(x.Pos()), rw.off(x.End())) + ")"
+	}
+	xFrom, xTo := rw.off(se.X.Pos()), rw.off(se.X.End())
+	rw.ed.replaceFunc(rw.off(se.Lbrack)+1, rw.off(se.Rbrack), func(inner func(int, int) string) string {
+		x := inner(xFrom, xTo)
+		lo, hi := text(inner, se.Low, "0"), text(inner, se.High, "-1")
+		max := text(inner, se.Max, "-1")
+		var parts []string
+		parts = append(parts, fmt.Sprintf("%s.Slice(%s, %s, %s, %s(%s), len(%s), %v)", runtimePkg, lo, hi, max, capFn, x, x, capFn == "len"))
+		if se.High != nil {
+			parts = append(parts, inner(rw.off(se.High.Pos()), rw.off(se.High.End())))
+		} else {
+			parts = append(parts, "")
+		}
+		if se.Max != nil {
+			parts = append(parts, inner(rw.off(se.Max.Pos()), rw.off(se.Max.End())))
+		}
+		return strings.Join(parts, ":")
+	})
+}
+
+// panicStmt notes, for panic(v) with v of a cell type with an Error or
+// String method, the message Go prints, which the interpreter cannot
+// compute outside the cell.
+func (rw *rewriter) panicStmt(es *ast.ExprStmt) {
+	call, ok := es.X.(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 {
+		return
+	}
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return
+	}
+	if b, ok := rw.r.info.Uses[id].(*types.Builtin); !ok || b.Name() != "panic" {
+		return
+	}
+	t := rw.r.info.Types[call.Args[0]].Type
+	n := rw.cellNamed(t)
+	if n == nil {
+		if p, ok := t.(*types.Pointer); ok {
+			n = rw.cellNamed(p.Elem())
+		}
+	}
+	if n == nil {
+		return
+	}
+	ms := types.NewMethodSet(t)
+	method := ""
+	for _, m := range []string{"Error", "String"} {
+		if ms.Lookup(rw.r.pkg, m) != nil {
+			method = m
+			break
+		}
+	}
+	if method == "" {
+		return
+	}
+	v := rw.temp("V")
+	aFrom, aTo := rw.off(call.Args[0].Pos()), rw.off(call.Args[0].End())
+	rw.ed.replaceFunc(rw.off(es.Pos()), rw.off(es.End()), func(inner func(int, int) string) string {
+		return fmt.Sprintf("{ %s := %s; %s.PanicMessage(%s, %s.%s()); panic(%s) }", v, inner(aFrom, aTo), runtimePkg, v, v, method, v)
+	})
+}
+
+// printers print their operands with %v.
+var printers = map[string]bool{
+	"fmt.Print": true, "fmt.Println": true, "fmt.Sprint": true, "fmt.Sprintln": true,
+	"fmt.Fprint": true, "fmt.Fprintln": true, "log.Print": true, "log.Println": true,
+}
+
+// wrapElements hands a slice or array of a cell type with an Error or
+// String method to a printer as the []string of those methods' results,
+// which prints the same; the interpreter would hand the elements over
+// without their methods.
+func (rw *rewriter) wrapElements(arg ast.Expr, t types.Type, fn string) bool {
+	if !printers[fn] || rw.cellNamed(t) != nil {
+		return false
+	}
+	var elem types.Type
+	switch u := t.Underlying().(type) {
+	case *types.Slice:
+		elem = u.Elem()
+	case *types.Array:
+		elem = u.Elem()
+	default:
+		return false
+	}
+	if rw.cellNamed(elem) == nil {
+		return false
+	}
+	ms := types.NewMethodSet(elem)
+	method := ""
+	for _, m := range []string{"Error", "String"} {
+		if ms.Lookup(rw.r.pkg, m) != nil {
+			method = m
+			break
+		}
+	}
+	if method == "" || ms.Lookup(rw.r.pkg, "Format") != nil {
+		return false
+	}
+	from, to := rw.off(arg.Pos()), rw.off(arg.End())
+	spelled := rw.spell(t)
+	rw.ed.replaceFunc(from, to, func(inner func(int, int) string) string {
+		return fmt.Sprintf("func(s %s) []string { r := make([]string, len(s)); for i := 0; i < len(s); i++ { r[i] = s[i].%s() }; return r }(%s)", spelled, method, inner(from, to))
+	})
+	return true
+}
+
+// typeAssert refuses a type assertion (or type switch case) to a cell
+// type whose underlying type another cell type shares: the interpreter
+// tells such types apart by shape only.
+func (rw *rewriter) typeAssert(pos token.Pos, t types.Type) {
+	if p, ok := t.(*types.Pointer); ok {
+		t = p.Elem()
+	}
+	n := rw.cellNamed(t)
+	if n == nil {
+		return
+	}
+	scope := rw.r.pkg.Scope()
+	for _, name := range scope.Names() {
+		tn, ok := scope.Lookup(name).(*types.TypeName)
+		if !ok || tn == n.Obj() || tn.IsAlias() {
+			continue
+		}
+		if types.Identical(tn.Type().Underlying(), n.Underlying()) {
+			rw.refuse(pos, "the interpreter cannot tell %s from %s (same underlying type) in a type assertion or switch: give them different fields, or compare a method's result", n.Obj().Name(), name)
+			return
+		}
+	}
+}
+
+// returnStmt refuses returning a variable of a cell pointer type as an
+// interface: a nil one compares equal to nil in the interpreter, unlike
+// Go, where the interface holds a typed nil.
+func (rw *rewriter) returnStmt(rs *ast.ReturnStmt, stack []ast.Node) {
+	sig := rw.enclosingSig(stack)
+	if sig == nil || len(rs.Results) != sig.Results().Len() {
+		return
+	}
+	for i, x := range rs.Results {
+		if !types.IsInterface(sig.Results().At(i).Type()) {
+			continue
+		}
+		p, ok := rw.r.info.Types[x].Type.(*types.Pointer)
+		if !ok || rw.cellNamed(p.Elem()) == nil {
+			continue
+		}
+		switch x := ast.Unparen(x).(type) {
+		case *ast.UnaryExpr:
+			if x.Op == token.AND {
+				continue
+			}
+		case *ast.CallExpr:
+			if id, ok := x.Fun.(*ast.Ident); ok && id.Name == "new" {
+				continue
+			}
+		}
+		rw.refuse(rs.Pos(), "returning a %s as an interface: when it is nil, the interpreter returns a nil interface, where Go returns a non-nil interface holding a nil pointer; return nil or &T{...} explicitly", p)
+		return
+	}
+}
+
+// enclosingSig is the signature of the function the top of stack is in.
+func (rw *rewriter) enclosingSig(stack []ast.Node) *types.Signature {
+	for i := len(stack) - 1; i >= 0; i-- {
+		switch f := stack[i].(type) {
+		case *ast.FuncLit:
+			s, _ := rw.r.info.Types[f].Type.(*types.Signature)
+			return s
+		case *ast.FuncDecl:
+			if o := rw.r.info.Defs[f.Name]; o != nil {
+				s, _ := o.Type().(*types.Signature)
+				return s
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// commaOkAssert guards "v, ok := x.(I)" for an interface I against a nil
+// x, on which the interpreter panics where Go gives ok == false.
+func (rw *rewriter) commaOkAssert(ta *ast.TypeAssertExpr, stack []ast.Node) {
+	it := rw.r.info.Types[ta.Type].Type
+	if !types.IsInterface(it) || len(stack) < 2 {
+		return
+	}
+	commaOk := false
+	switch p := stack[len(stack)-2].(type) {
+	case *ast.AssignStmt:
+		commaOk = len(p.Lhs) == 2 && len(p.Rhs) == 1
+	case *ast.ValueSpec:
+		commaOk = len(p.Names) == 2 && len(p.Values) == 1
+	}
+	if !commaOk {
+		return
+	}
+	xt, t := rw.spell(rw.r.info.Types[ta.X].Type), rw.spell(it)
+	xFrom, xTo := rw.off(ta.X.Pos()), rw.off(ta.X.End())
+	tFrom, tTo := rw.off(ta.Type.Pos()), rw.off(ta.Type.End())
+	rw.ed.replaceFunc(rw.off(ta.Pos()), rw.off(ta.End()), func(inner func(int, int) string) string {
+		return fmt.Sprintf("func(x %s) (%s, bool) { if x == nil { return nil, false }; v, ok := x.(%s); return v, ok }(%s)", xt, t, inner(tFrom, tTo), inner(xFrom, xTo))
+	})
+}
