@@ -6,6 +6,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"runtime/debug"
 
 	"github.com/ppfkit/ppf/kernel/cell"
 	"github.com/ppfkit/ppf/kernel/dispatch"
@@ -59,6 +60,12 @@ func Serve(ctx context.Context, info transport.ConnectionInfo, opt Options) erro
 		engine.SetOutputSync(sync)
 		if logw == os.Stderr {
 			logw = orig
+			// A crash (a panic in a goroutine that compiled code started,
+			// say) goes to the kernel's log, not to the captured
+			// descriptor 2, which dies with the process.
+			if err := debug.SetCrashOutput(orig, debug.CrashOptions{}); err != nil {
+				fmt.Fprintln(orig, "ppf-kernel: crash output stays on descriptor 2:", err)
+			}
 		}
 	}
 	logger := log.New(logw, "ppf-kernel: ", log.LstdFlags)

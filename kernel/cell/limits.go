@@ -3,8 +3,10 @@ package cell
 import (
 	"fmt"
 	"go/ast"
+	"go/constant"
 	"go/token"
 	"go/types"
+	"strconv"
 	"strings"
 )
 
@@ -125,6 +127,9 @@ func (rw *rewriter) compiledCall(call *ast.CallExpr, stack []ast.Node) {
 		return
 	}
 	fn, ok := rw.r.info.Uses[id].(*types.Func)
+	if ok && fn.Pkg() == rw.r.pkg {
+		rw.genericMethodCall(call, fn)
+	}
 	if !ok || fn.Pkg() == nil || fn.Pkg() == rw.r.pkg {
 		return
 	}
@@ -136,6 +141,7 @@ func (rw *rewriter) compiledCall(call *ast.CallExpr, stack []ast.Node) {
 		return
 	}
 	qualified := fn.Pkg().Path() + "." + fn.Name()
+	_, isPrintf := printfs[qualified]
 	loop := enclosingLoop(stack)
 	for i, arg := range call.Args {
 		pt := paramType(sig, i, call.Ellipsis.IsValid())
@@ -154,9 +160,18 @@ func (rw *rewriter) compiledCall(call *ast.CallExpr, stack []ast.Node) {
 		case rw.cellMethodsInside(at):
 			rw.refuse(call.Pos(), "%s gets a %s, whose elements have methods declared in a cell: compiled code cannot see those methods in the interpreter; pass the elements one by one (or their String())", qualified, at)
 			return
+		case rw.pointerOnlyFormatter(at) && rw.asUnderlying(arg, at):
 		case rw.pointerOnlyFormatter(at):
 			rw.refuse(call.Pos(), "%s gets a %s whose String or Error method has a pointer receiver: the interpreter would call it where Go does not; pass &value or call the method", qualified, at)
 			return
+		case rw.cellResultWithMethods(arg, at) && (printers[qualified] || isPrintf):
+			// A conversion keeps the type the interpreter loses on a
+			// call's result.
+			from, to := rw.off(arg.Pos()), rw.off(arg.End())
+			name := rw.spell(at)
+			rw.ed.replaceFunc(from, to, func(inner func(int, int) string) string {
+				return name + "(" + inner(from, to) + ")"
+			})
 		case rw.cellResultWithMethods(arg, at):
 			rw.refuse(call.Pos(), "%s gets the result of a call, of type %s with methods declared in a cell: the interpreter loses its methods there; assign it to a variable first", qualified, at)
 			return
@@ -210,7 +225,7 @@ func hasMethods(n *types.Named) bool {
 // methods only, when methods is set).
 func (rw *rewriter) mentionsCell(t types.Type, methods bool) bool {
 	found := false
-	walkType(t, func(t types.Type) {
+	walkType(t, true, func(t types.Type) {
 		if n := rw.cellNamed(t); n != nil && (!methods || hasMethods(n)) {
 			found = true
 		}
@@ -224,8 +239,15 @@ func (rw *rewriter) cellMethodsInside(t types.Type) bool {
 	if t == nil {
 		return false
 	}
+	if n := rw.cellNamed(t); n != nil {
+		// fmt prints a value with its own String or Error, not its parts.
+		ms := types.NewMethodSet(n)
+		if ms.Lookup(rw.r.pkg, "String") != nil || ms.Lookup(rw.r.pkg, "Error") != nil {
+			return false
+		}
+	}
 	found := false
-	walkType(t, func(u types.Type) {
+	walkType(t, true, func(u types.Type) {
 		if u == t {
 			return
 		}
@@ -266,8 +288,10 @@ func (rw *rewriter) cellResultWithMethods(arg ast.Expr, t types.Type) bool {
 	return n != nil && hasMethods(n)
 }
 
-// walkType calls f on t and every type it is built from.
-func walkType(t types.Type, f func(types.Type)) {
+// walkType calls f on t and every type it is built from: type
+// arguments, elements, fields, and (when intoNamed) the struct under a
+// named type.
+func walkType(t types.Type, intoNamed bool, f func(types.Type)) {
 	seen := map[types.Type]bool{}
 	var visit func(t types.Type)
 	visit = func(t types.Type) {
@@ -276,14 +300,16 @@ func walkType(t types.Type, f func(types.Type)) {
 		}
 		seen[t] = true
 		f(t)
-		switch t := types.Unalias(t).(type) {
+		switch t := t.(type) {
+		case *types.Alias:
+			visit(types.Unalias(t))
 		case *types.Named:
 			if ta := t.TypeArgs(); ta != nil {
 				for i := range ta.Len() {
 					visit(ta.At(i))
 				}
 			}
-			if _, ok := t.Underlying().(*types.Struct); ok {
+			if _, ok := t.Underlying().(*types.Struct); ok && intoNamed {
 				visit(t.Underlying())
 			}
 		case *types.Pointer:
@@ -567,4 +593,114 @@ func (rw *rewriter) commaOkAssert(ta *ast.TypeAssertExpr, stack []ast.Node) {
 	rw.ed.replaceFunc(rw.off(ta.Pos()), rw.off(ta.End()), func(inner func(int, int) string) string {
 		return fmt.Sprintf("func(x %s) (%s, bool) { if x == nil { return nil, false }; v, ok := x.(%s); return v, ok }(%s)", xt, t, inner(tFrom, tTo), inner(xFrom, xTo))
 	})
+}
+
+// asUnderlying hands a printer a value of a cell type whose String (or
+// Error) has a pointer receiver as its underlying type, which prints as
+// Go prints the value (without the method); false when that type holds
+// values with methods of their own.
+func (rw *rewriter) asUnderlying(arg ast.Expr, t types.Type) bool {
+	u := t.Underlying()
+	if rw.cellMethodsInside(u) || rw.mentionsCell(u, true) {
+		return false
+	}
+	name := rw.spell(u)
+	from, to := rw.off(arg.Pos()), rw.off(arg.End())
+	rw.ed.replaceFunc(from, to, func(inner func(int, int) string) string {
+		return "(" + name + ")(" + inner(from, to) + ")"
+	})
+	return true
+}
+
+// builtinCall writes Go 1.21's min, max and clear, which yaegi v0.16.1
+// lacks, as the loops they stand for.
+func (rw *rewriter) builtinCall(call *ast.CallExpr) {
+	id, ok := ast.Unparen(call.Fun).(*ast.Ident)
+	if !ok {
+		return
+	}
+	b, ok := rw.r.info.Uses[id].(*types.Builtin)
+	if !ok {
+		return
+	}
+	from, to := rw.off(call.Pos()), rw.off(call.End())
+	switch b.Name() {
+	case "min", "max":
+		tv := rw.r.info.Types[call]
+		if tv.Value != nil {
+			rw.ed.replace(from, to, "("+constantSource(tv.Value)+")")
+			return
+		}
+		t := rw.spell(types.Default(tv.Type))
+		op := "<"
+		if b.Name() == "max" {
+			op = ">"
+		}
+		// NaN wins, as in Go: once m is NaN no comparison replaces it.
+		rw.ed.replaceFunc(from, to, func(inner func(int, int) string) string {
+			var args []string
+			for _, a := range call.Args {
+				args = append(args, inner(rw.off(a.Pos()), rw.off(a.End())))
+			}
+			return fmt.Sprintf("func(v ...%s) %s { m := v[0]; for _, x := range v[1:] { if x %s m || x != x { m = x } }; return m }(%s)", t, t, op, strings.Join(args, ", "))
+		})
+	case "clear":
+		if len(call.Args) != 1 {
+			return
+		}
+		a := call.Args[0]
+		at := rw.r.info.Types[a].Type
+		aFrom, aTo := rw.off(a.Pos()), rw.off(a.End())
+		switch u := at.Underlying().(type) {
+		case *types.Map:
+			rw.ed.replaceFunc(from, to, func(inner func(int, int) string) string {
+				return fmt.Sprintf("func(m %s) { for k := range m { delete(m, k) } }(%s)", rw.spell(at), inner(aFrom, aTo))
+			})
+		case *types.Slice:
+			rw.ed.replaceFunc(from, to, func(inner func(int, int) string) string {
+				return fmt.Sprintf("func(s %s) { var zero %s; for i := range s { s[i] = zero } }(%s)", rw.spell(at), rw.spell(u.Elem()), inner(aFrom, aTo))
+			})
+		}
+	}
+}
+
+// constantSource writes a constant as a literal of the same kind.
+func constantSource(v constant.Value) string {
+	switch v.Kind() {
+	case constant.String:
+		return strconv.Quote(constant.StringVal(v))
+	case constant.Float:
+		f, _ := constant.Float64Val(v)
+		s := strconv.FormatFloat(f, 'g', -1, 64)
+		if !strings.ContainsAny(s, ".eEIN") {
+			s += ".0"
+		}
+		return s
+	}
+	return v.ExactString()
+}
+
+// genericMethodCall refuses a method of a generic cell type that returns
+// another instantiation of a generic cell type: yaegi builds that value
+// with the wrong shape.
+func (rw *rewriter) genericMethodCall(call *ast.CallExpr, fn *types.Func) {
+	sig, ok := fn.Origin().Type().(*types.Signature)
+	if !ok || sig.Recv() == nil {
+		return
+	}
+	recv := sig.Recv().Type()
+	if p, ok := recv.(*types.Pointer); ok {
+		recv = p.Elem()
+	}
+	rn := rw.cellNamed(recv)
+	if rn == nil || rn.TypeArgs().Len() == 0 {
+		return
+	}
+	for i := range sig.Results().Len() {
+		walkType(sig.Results().At(i).Type(), false, func(t types.Type) {
+			if n := rw.cellNamed(t); n != nil && n.TypeArgs().Len() > 0 && !types.Identical(n, rn) {
+				rw.refuse(call.Pos(), "%s returns a %s from a %s: the interpreter builds such values wrongly; write it as a generic function", fn.Name(), n, rn)
+			}
+		})
+	}
 }

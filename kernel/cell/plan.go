@@ -160,40 +160,14 @@ func (sp *typeSpeller) spell(t types.Type) string {
 	// Unexported names of other packages, and internal packages, cannot be
 	// written in a cell.
 	var bad string
-	var visit func(t types.Type)
-	seen := map[types.Type]bool{}
-	visit = func(t types.Type) {
-		if seen[t] || bad != "" {
-			return
-		}
-		seen[t] = true
-		switch t := t.(type) {
-		case *types.Named:
-			o := t.Obj()
+	walkType(t, false, func(t types.Type) {
+		if n, ok := t.(*types.Named); ok && bad == "" {
+			o := n.Obj()
 			if o.Pkg() != nil && o.Pkg() != sp.main && (!o.Exported() || strings.Contains(o.Pkg().Path(), "internal")) {
 				bad = o.Pkg().Path() + "." + o.Name()
 			}
-			if ta := t.TypeArgs(); ta != nil {
-				for i := range ta.Len() {
-					visit(ta.At(i))
-				}
-			}
-		case *types.Pointer:
-			visit(t.Elem())
-		case *types.Slice:
-			visit(t.Elem())
-		case *types.Array:
-			visit(t.Elem())
-		case *types.Map:
-			visit(t.Key())
-			visit(t.Elem())
-		case *types.Chan:
-			visit(t.Elem())
-		case *types.Alias:
-			visit(types.Unalias(t))
 		}
-	}
-	visit(t)
+	})
 	if bad != "" && sp.invalid == "" {
 		sp.invalid = bad
 	}

@@ -181,43 +181,14 @@ func reflectName(t types.Type) (string, bool) {
 // mayBeCellType reports whether a value of static type t may print a
 // cell-declared type's name: an interface, or a type that mentions one.
 func (rw *rewriter) mayBeCellType(t types.Type) bool {
-	if t == nil {
-		return false
-	}
 	found := false
-	seen := map[types.Type]bool{}
-	var visit func(t types.Type)
-	visit = func(t types.Type) {
-		if found || seen[t] {
-			return
-		}
-		seen[t] = true
-		switch t := types.Unalias(t).(type) {
+	walkType(t, true, func(t types.Type) {
+		switch t := t.(type) {
 		case *types.Interface, *types.TypeParam:
 			found = true
 		case *types.Named:
-			if t.Obj().Pkg() == rw.r.pkg {
-				found = true
-				return
-			}
-			visit(t.Underlying())
-		case *types.Pointer:
-			visit(t.Elem())
-		case *types.Slice:
-			visit(t.Elem())
-		case *types.Array:
-			visit(t.Elem())
-		case *types.Map:
-			visit(t.Key())
-			visit(t.Elem())
-		case *types.Chan:
-			visit(t.Elem())
-		case *types.Struct:
-			for i := range t.NumFields() {
-				visit(t.Field(i).Type())
-			}
+			found = found || t.Obj().Pkg() == rw.r.pkg || types.IsInterface(t)
 		}
-	}
-	visit(t)
+	})
 	return found
 }

@@ -102,6 +102,7 @@ func (rw *rewriter) walk(n ast.Node) {
 		case *ast.ReturnStmt:
 			rw.returnStmt(n, stack)
 		case *ast.CallExpr:
+			rw.builtinCall(n)
 			rw.printfCall(n)
 			rw.explicitTypeArgs(n)
 			rw.compiledCall(n, stack)
@@ -268,16 +269,23 @@ func (rw *rewriter) rangeString(rs *ast.RangeStmt) {
 	rw.ed.replaceFunc(kFrom, xTo, func(inner func(int, int) string) string {
 		return "_, " + p + " := range " + runtimePkg + ".Runes(" + inner(xFrom, xTo) + ")"
 	})
+	rw.bindAtBodyStart(rs, vars, fields)
+}
+
+// bindAtBodyStart sets a range loop's variables (their ranges in vars)
+// to vals at the start of its body, as := or = as the loop wrote.
+func (rw *rewriter) bindAtBodyStart(rs *ast.RangeStmt, vars [][2]int, vals []string) {
 	op := " = "
 	if rs.Tok == token.DEFINE {
 		op = " := "
 	}
-	rw.ed.replaceFunc(rw.off(rs.Body.Lbrace)+1, rw.off(rs.Body.Lbrace)+1, func(inner func(int, int) string) string {
+	at := rw.off(rs.Body.Lbrace) + 1
+	rw.ed.replaceFunc(at, at, func(inner func(int, int) string) string {
 		var names []string
 		for _, v := range vars {
 			names = append(names, inner(v[0], v[1]))
 		}
-		return strings.Join(names, ", ") + op + strings.Join(fields, ", ") + ";"
+		return strings.Join(names, ", ") + op + strings.Join(vals, ", ") + ";"
 	})
 }
 
@@ -303,20 +311,9 @@ func (rw *rewriter) rangeIndexed(rs *ast.RangeStmt) {
 		vars = append(vars, [2]int{rw.off(rs.Value.Pos()), rw.off(rs.Value.End())})
 		vals = append(vals, x+"["+i+"]")
 	}
-	if len(vars) == 0 {
-		return
+	if len(vars) > 0 {
+		rw.bindAtBodyStart(rs, vars, vals)
 	}
-	op := " = "
-	if rs.Tok == token.DEFINE {
-		op = " := "
-	}
-	rw.ed.replaceFunc(rw.off(rs.Body.Lbrace)+1, rw.off(rs.Body.Lbrace)+1, func(inner func(int, int) string) string {
-		var names []string
-		for _, v := range vars {
-			names = append(names, inner(v[0], v[1]))
-		}
-		return strings.Join(names, ", ") + op + strings.Join(vals, ", ") + ";"
-	})
 }
 
 // rangeInt rewrites "for i := range n {" as a counted loop over a hidden
