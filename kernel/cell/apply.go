@@ -126,7 +126,12 @@ func (e *Engine) runtimeSymbols() interp.Exports {
 			"Recovered": reflect.ValueOf(e.recovered),
 			"Cell":      reflect.ValueOf(e.cellNumber),
 			"Runes":     reflect.ValueOf(runes),
-			"Slice":     reflect.ValueOf(sliceCheck),
+			"RunDeferred": reflect.ValueOf(func(stack *[]func()) {
+				for i := len(*stack) - 1; i >= 0; i-- {
+					(*stack)[i]()
+				}
+			}),
+			"Slice": reflect.ValueOf(sliceCheck),
 			"PanicMessage": reflect.ValueOf(func(v any, msg string) {
 				e.mu.Lock()
 				e.panicVal, e.panicMsg = fmt.Sprint(v), msg

@@ -62,6 +62,12 @@ func (pl *planner) emit() (*plan, *Error) {
 	r2 := pl.p2
 	ed2 := &editor{text: r2.texts[0]}
 	rw2 := &rewriter{r: r2, ed: ed2, captured: map[types.Object]bool{}, spell: func(t types.Type) string { return spellIn(r2.pkg).spell(t) }}
+	rw2.cellOf = func(file string) int {
+		if i := declIndex(file); i >= 0 && i < len(next.decls) {
+			return next.decls[i].origin.cell
+		}
+		return 0
+	}
 	rw2.name = func(o types.Object) (string, bool) {
 		if o.Parent() == r2.pkg.Scope() {
 			return next.current(o.Name()), true
@@ -184,6 +190,12 @@ func (pl *planner) emitBody(spellIn func(*types.Package) *typeSpeller) (string, 
 	sp := spellIn(r1.pkg)
 	rw := &rewriter{r: r1, ed: ed, captured: map[types.Object]bool{}, spell: sp.spell}
 	var usedDropped []string
+	rw.cellOf = func(file string) int {
+		if file == cellFile {
+			return pl.cell
+		}
+		return 0
+	}
 	rw.name = func(o types.Object) (string, bool) {
 		if h := pl.hoistBy[o]; h != nil {
 			return internal(h.name, h.version), true
@@ -201,6 +213,7 @@ func (pl *planner) emitBody(spellIn func(*types.Package) *typeSpeller) (string, 
 	for _, st := range top {
 		pl.hoistStmt(st, rw)
 	}
+	rw.walk(fn) // first: its line markers go before the result assignment
 	// The last statement, when an expression with values, is shown.
 	var results []string
 	if n := len(top); n > 0 {
@@ -215,7 +228,6 @@ func (pl *planner) emitBody(spellIn func(*types.Package) *typeSpeller) (string, 
 			}
 		}
 	}
-	rw.walk(fn)
 	if len(usedDropped) > 0 {
 		slices.Sort(usedDropped)
 		return "", nil, refuse("CompileError", "this cell uses "+strings.Join(slices.Compact(usedDropped), ", ")+", which its redefinition of a type drops: define them again after the type")

@@ -125,6 +125,9 @@ func New() (*Engine, error) {
 		return nil, fmt.Errorf("importing the kernel's helpers (a bug): %w", err)
 	}
 	e.sess.yaegiImports[runtimePkg] = "github.com/ppfkit/ppf/kernel/cell/rt"
+	if err := e.compileRun(context.Background(), "var "+lineVar+" int", "prelude"); err != nil {
+		return nil, fmt.Errorf("declaring the kernel's line marker (a bug): %v", err)
+	}
 	return e, nil
 }
 
@@ -302,8 +305,19 @@ func (e *Engine) showResult(ctx context.Context, names []string) {
 	e.publisher().Result(display.Data{MIME: m})
 }
 
-// resultText formats the value of an interpreter variable.
+// resultText formats the value of an interpreter variable: an error by
+// its Error, a Stringer by its String, as a cell's single result is.
 func (e *Engine) resultText(ctx context.Context, name string) string {
+	if e.isNil(name) {
+		return "<nil>"
+	}
+	for _, m := range []string{"Error", "String"} {
+		if prog, err := e.compile(name + "." + m + "()"); err == nil {
+			if v, err := e.in.ExecuteWithContext(ctx, prog); err == nil && v.IsValid() && v.Kind() == reflect.String {
+				return v.String()
+			}
+		}
+	}
 	prog, err := e.compile(name)
 	if err != nil {
 		return "?"
@@ -375,10 +389,37 @@ func (e *Engine) execute(ctx context.Context, prog *interp.Program) *Error {
 	e.panicMsg = ""
 	e.mu.Unlock()
 	tb := []string{"panic: " + v, "", "goroutine of the cell (innermost first):"}
+	if len(trace) > 0 {
+		// yaegi places the innermost frame at the start of its block; the
+		// statement markers (see rewriter.markLines) know the line.
+		trace[0] = e.innermostLine(trace[0])
+	}
 	for _, t := range trace {
 		tb = append(tb, "    "+t)
 	}
 	return &Error{Name: "Panic", Value: v, Traceback: tb}
+}
+
+// lineRe matches the line that starts a traceback entry.
+var lineRe = regexp.MustCompile(`^line \d+`)
+
+// innermostLine rewrites a traceback entry with the line of the last
+// statement the cell's code started, from the marker variable.
+func (e *Engine) innermostLine(entry string) string {
+	prog, err := e.compile(lineVar)
+	if err != nil {
+		return entry
+	}
+	v, err := e.in.Execute(prog)
+	if err != nil || !v.IsValid() || !v.CanInt() || v.Int() == 0 {
+		return entry
+	}
+	cell, line := int(v.Int()>>lineBits), int(v.Int()&(1<<lineBits-1))
+	where := fmt.Sprintf("line %d", line)
+	if cell != e.running {
+		where += fmt.Sprintf(" of cell %d", cell)
+	}
+	return lineRe.ReplaceAllString(entry, where)
 }
 
 // atEnd rewrites an error placed after the cell's last line (where the

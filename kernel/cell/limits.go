@@ -51,11 +51,8 @@ func (rw *rewriter) refersInside(n ast.Node, loop ast.Stmt) bool {
 // variables, a deferred call that depends on them is refused.
 func (rw *rewriter) deferStmt(ds *ast.DeferStmt, stack []ast.Node) {
 	call := ds.Call
-	loop := enclosingLoop(stack)
-	if loop != nil {
-		if rw.refersInside(call, loop) {
-			rw.refuse(ds.Pos(), "a deferred call inside a loop that uses the loop's variables runs with their last values in the interpreter: collect what it needs in a slice and defer once after the loop")
-		}
+	if loop := enclosingLoop(stack); loop != nil {
+		rw.loopDefer(ds, stack)
 		return
 	}
 	if len(call.Args) == 0 {
@@ -156,8 +153,8 @@ func (rw *rewriter) compiledCall(call *ast.CallExpr, stack []ast.Node) {
 		case fn.Pkg().Path() == "errors" && rw.mentionsCell(at, false):
 			rw.refuse(call.Pos(), "%s with values of types declared in cells is not supported: the interpreter does not show their methods (Error, Is, As, Unwrap) to the errors package; compare with == or a type switch", qualified)
 			return
-		case rw.cellMethodsInside(at) && rw.wrapElements(arg, at, qualified):
-		case rw.cellMethodsInside(at):
+		case rw.cellMethodsInside(at, printers[qualified] || isPrintf) && rw.wrapElements(arg, at, qualified):
+		case rw.cellMethodsInside(at, printers[qualified] || isPrintf):
 			rw.refuse(call.Pos(), "%s gets a %s, whose elements have methods declared in a cell: compiled code cannot see those methods in the interpreter; pass the elements one by one (or their String())", qualified, at)
 			return
 		case rw.pointerOnlyFormatter(at) && rw.asUnderlying(arg, at):
@@ -178,11 +175,18 @@ func (rw *rewriter) compiledCall(call *ast.CallExpr, stack []ast.Node) {
 		}
 	}
 	if qualified == "fmt.Errorf" {
-		for _, a := range call.Args[1:] {
-			if rw.mentionsCell(rw.r.info.Types[a].Type, true) {
-				rw.refuse(call.Pos(), "fmt.Errorf with values of types declared in cells is not supported: the interpreter does not show their methods to fmt's %%w")
-				return
-			}
+		rw.errorfWraps(call)
+	}
+}
+
+// errorfWraps refuses fmt.Errorf of values of cell types with methods:
+// the interpreter hands them to fmt without their methods, so %w and %v
+// would print their fields (converting them to error first does not help).
+func (rw *rewriter) errorfWraps(call *ast.CallExpr) {
+	for _, a := range call.Args[1:] {
+		if rw.mentionsCell(rw.r.info.Types[a].Type, true) {
+			rw.refuse(call.Pos(), "fmt.Errorf with values of types declared in cells is not supported: the interpreter does not show their methods to fmt's %%w; wrap fmt.Errorf(\"%%s: %%w\", v.Error(), sentinel) or return v itself")
+			return
 		}
 	}
 }
@@ -217,6 +221,19 @@ func (rw *rewriter) cellNamed(t types.Type) *types.Named {
 	return nil
 }
 
+// formats reports whether fmt would call a method of n's: Error, String,
+// Format or GoString.
+func formats(n *types.Named) bool {
+	ms := types.NewMethodSet(types.NewPointer(n))
+	for i := range ms.Len() {
+		switch ms.At(i).Obj().Name() {
+		case "Error", "String", "Format", "GoString":
+			return true
+		}
+	}
+	return false
+}
+
 func hasMethods(n *types.Named) bool {
 	return types.NewMethodSet(types.NewPointer(n)).Len() > 0
 }
@@ -235,7 +252,9 @@ func (rw *rewriter) mentionsCell(t types.Type, methods bool) bool {
 
 // cellMethodsInside reports whether a composite t holds values of a cell
 // type with methods (a slice, map, array, struct field or channel of them).
-func (rw *rewriter) cellMethodsInside(t types.Type) bool {
+// With formatting set (the callee is fmt's or log's), only the methods fmt
+// calls count.
+func (rw *rewriter) cellMethodsInside(t types.Type, formatting bool) bool {
 	if t == nil {
 		return false
 	}
@@ -251,7 +270,7 @@ func (rw *rewriter) cellMethodsInside(t types.Type) bool {
 		if u == t {
 			return
 		}
-		if n := rw.cellNamed(u); n != nil && hasMethods(n) {
+		if n := rw.cellNamed(u); n != nil && hasMethods(n) && (!formatting || formats(n)) {
 			if p, ok := t.(*types.Pointer); ok && types.Identical(p.Elem(), u) {
 				return // *T itself: handed over as T is
 			}
@@ -601,7 +620,7 @@ func (rw *rewriter) commaOkAssert(ta *ast.TypeAssertExpr, stack []ast.Node) {
 // values with methods of their own.
 func (rw *rewriter) asUnderlying(arg ast.Expr, t types.Type) bool {
 	u := t.Underlying()
-	if rw.cellMethodsInside(u) || rw.mentionsCell(u, true) {
+	if rw.cellMethodsInside(u, true) || rw.mentionsCell(u, true) {
 		return false
 	}
 	name := rw.spell(u)
@@ -670,7 +689,11 @@ func constantSource(v constant.Value) string {
 	case constant.String:
 		return strconv.Quote(constant.StringVal(v))
 	case constant.Float:
-		f, _ := constant.Float64Val(v)
+		f, exact := constant.Float64Val(v)
+		if n, d := constant.Num(v), constant.Denom(v); !exact && n.Kind() == constant.Int && d.Kind() == constant.Int {
+			// Untyped constants are exact: 1.0/3 stays a third.
+			return "(" + n.ExactString() + ".0/" + d.ExactString() + ")"
+		}
 		s := strconv.FormatFloat(f, 'g', -1, 64)
 		if !strings.ContainsAny(s, ".eEIN") {
 			s += ".0"
@@ -703,4 +726,152 @@ func (rw *rewriter) genericMethodCall(call *ast.CallExpr, fn *types.Func) {
 			}
 		})
 	}
+}
+
+// loopDefer runs a defer statement inside a loop through a stack of the
+// function's own: yaegi's deferred calls in a loop share the loop's
+// variables. The stack's runner is deferred when the first such call is,
+// so it runs in Go's order among the function's other deferred calls;
+// in a loop over a function (whose body becomes a function) it is
+// deferred when the enclosing function starts.
+func (rw *rewriter) loopDefer(ds *ast.DeferStmt, stack []ast.Node) {
+	call := ds.Call
+	if callsRecover(call) {
+		rw.refuse(ds.Pos(), "a deferred function that calls recover inside a loop is not supported by the interpreter: move the loop into a function and defer there")
+		return
+	}
+	var body *ast.BlockStmt
+	rangeFunc := false
+	for i := len(stack) - 1; i >= 0 && body == nil; i-- {
+		switch f := stack[i].(type) {
+		case *ast.FuncLit:
+			body = f.Body
+		case *ast.FuncDecl:
+			body = f.Body
+		case *ast.RangeStmt:
+			if t := rw.r.info.Types[f.X].Type; t != nil {
+				_, rangeFunc = t.Underlying().(*types.Signature)
+			}
+		}
+	}
+	if body == nil {
+		return
+	}
+	if rangeFunc && hasDeferOutsideLoops(body) {
+		rw.refuse(ds.Pos(), "a defer inside a loop over a function, in a function that also defers outside loops, is not supported by the interpreter: move the loop into a function of its own")
+		return
+	}
+	if rw.deferStacks == nil {
+		rw.deferStacks = map[*ast.BlockStmt]string{}
+	}
+	name, ok := rw.deferStacks[body]
+	run := func(n string) string {
+		// A compiled runner: yaegi's deferred closures in a loop misbehave.
+		return fmt.Sprintf("defer %s.RunDeferred(&%s);", runtimePkg, n)
+	}
+	if !ok {
+		name = rw.temp("Defers")
+		rw.deferStacks[body] = name
+		decl := "var " + name + " []func();"
+		if rangeFunc {
+			decl += " " + name + " = []func(){}; " + run(name)
+		}
+		rw.ed.insert(rw.off(body.Lbrace)+1, decl)
+	}
+	lazy := ""
+	if !rangeFunc {
+		lazy = fmt.Sprintf("if %s == nil { %s = []func(){}; %s }; ", name, name, run(name))
+	}
+	if _, ok := ast.Unparen(call.Fun).(*ast.FuncLit); ok {
+		// yaegi hangs calling, at the function's end, closures made in a
+		// loop.
+		rw.refuse(ds.Pos(), "a deferred function literal inside a loop is not supported by the interpreter: defer a named function with the values as arguments (defer record(i)), or collect the values and defer once after the loop")
+		return
+	}
+	sig, _ := rw.r.info.Types[call.Fun].Type.(*types.Signature)
+	builtin := sig == nil
+	params, names := []string{}, []string{}
+	f := ""
+	if !builtin {
+		f = rw.temp("F")
+		params = append(params, f+" "+rw.spell(sig))
+	}
+	for i, a := range call.Args {
+		var t types.Type
+		if !builtin {
+			t = paramType(sig, i, call.Ellipsis.IsValid())
+		}
+		if t == nil {
+			t = types.Default(rw.r.info.Types[a].Type)
+		}
+		n := rw.temp("A")
+		params, names = append(params, n+" "+rw.spell(t)), append(names, n)
+	}
+	ell := ""
+	if call.Ellipsis.IsValid() {
+		ell = "..."
+	}
+	callee := f
+	if builtin {
+		callee = rw.r.texts[rw.r.fileIndex(call.Fun.Pos())][rw.off(call.Fun.Pos()):rw.off(call.Fun.End())]
+	}
+	// "defer F(A)" becomes "stack = append(stack, func(f, a) func() {...}(F, A))":
+	// operands evaluated now, each call with a frame of its own.
+	head := fmt.Sprintf("%s%s = append(%s, func(%s) func() { return func() { %s(%s%s) } }(", lazy, name, name, strings.Join(params, ", "), callee, strings.Join(names, ", "), ell)
+	switch {
+	case builtin && len(call.Args) == 0:
+		rw.ed.replace(rw.off(ds.Pos()), rw.off(call.End()), head+"))")
+		return
+	case builtin:
+		rw.ed.replace(rw.off(ds.Pos()), rw.off(call.Args[0].Pos()), head)
+	default:
+		rw.ed.replace(rw.off(ds.Pos()), rw.off(call.Fun.Pos()), head)
+		if len(call.Args) > 0 {
+			rw.ed.replace(rw.off(call.Fun.End()), rw.off(call.Args[0].Pos()), ", ")
+		} else {
+			rw.ed.replace(rw.off(call.Fun.End()), rw.off(call.End()), "))")
+			return
+		}
+	}
+	if call.Ellipsis.IsValid() {
+		rw.ed.replace(rw.off(call.Ellipsis), rw.off(call.Ellipsis)+3, "")
+	}
+	rw.ed.replace(rw.off(call.Rparen), rw.off(call.Rparen)+1, "))")
+}
+
+// callsRecover reports whether a deferred call's function literal calls
+// recover.
+func callsRecover(call *ast.CallExpr) bool {
+	lit, ok := ast.Unparen(call.Fun).(*ast.FuncLit)
+	if !ok {
+		return false
+	}
+	found := false
+	ast.Inspect(lit.Body, func(n ast.Node) bool {
+		if c, ok := n.(*ast.CallExpr); ok {
+			if id, ok := c.Fun.(*ast.Ident); ok && id.Name == "recover" {
+				found = true
+			}
+		}
+		return !found
+	})
+	return found
+}
+
+// hasDeferOutsideLoops reports whether a function body defers outside
+// any loop (nested functions aside).
+func hasDeferOutsideLoops(body *ast.BlockStmt) bool {
+	found := false
+	var visit func(n ast.Node) bool
+	visit = func(n ast.Node) bool {
+		switch n.(type) {
+		case *ast.FuncLit, *ast.ForStmt, *ast.RangeStmt:
+			return false
+		case *ast.DeferStmt:
+			found = true
+		}
+		return !found
+	}
+	ast.Inspect(body, visit)
+	return found
 }

@@ -93,6 +93,12 @@ func (pl *planner) imports() *Error {
 		case reservedName(name):
 			return refuse("CompileError", fmt.Sprintf("line %d: the name %s is reserved for the kernel: choose another", posLine(pl.pc.code, spec), name))
 		}
+		// A package the kernel lacks is reported here, at the cell's line,
+		// rather than by every file the checker sees it in.
+		if _, err := pl.e.importer.Import(path); err != nil {
+			p := fset.Position(spec.Path.Pos())
+			return refuse("CompileError", fmt.Sprintf("line %d:%d: could not import %s (%v)", p.Line, p.Column, path, err))
+		}
 		pl.cellImports[name] = path
 	}
 	return nil

@@ -22,6 +22,7 @@ type verb struct {
 	from, to int  // its bytes in the format
 	typ      bool // %T or %#v: prints a type name
 	plainT   bool // exactly %T
+	plainV   bool // exactly %#v
 }
 
 // parseVerbs lists the directives of a format that consume arguments. ok
@@ -57,7 +58,8 @@ func parseVerbs(format string) (verbs []verb, ok bool) {
 		if i >= len(format) || format[i] == '%' {
 			continue
 		}
-		verbs = append(verbs, verb{from: start, to: i + 1, typ: format[i] == 'T' || (format[i] == 'v' && sharp), plainT: format[i] == 'T' && !flags})
+		verbs = append(verbs, verb{from: start, to: i + 1, typ: format[i] == 'T' || (format[i] == 'v' && sharp),
+			plainT: format[i] == 'T' && !flags, plainV: format[i] == 'v' && i-start == 2 && sharp})
 	}
 	return verbs, ok
 }
@@ -98,6 +100,17 @@ func (rw *rewriter) printfCall(call *ast.CallExpr) {
 		if !v.typ || !rw.mayBeCellType(t) {
 			continue
 		}
+		if v.plainV && len(litVerbs) == len(verbs) && litVerbs[i].plainV && rw.goStringer(t) {
+			// %#v of a GoStringer is its GoString, which the interpreter
+			// can call where fmt cannot see it.
+			from := rw.off(lit.Pos()) + litVerbs[i].from
+			rw.ed.replace(from, from+3, "%s")
+			aFrom, aTo := rw.off(args[i].Pos()), rw.off(args[i].End())
+			rw.ed.replaceFunc(aFrom, aTo, func(inner func(int, int) string) string {
+				return "(" + inner(aFrom, aTo) + ").GoString()"
+			})
+			continue
+		}
 		name, known := reflectName(t)
 		if v.plainT && known && len(litVerbs) == len(verbs) && litVerbs[i].plainT {
 			// %T of a value of a known type: %s of the name.
@@ -123,6 +136,12 @@ func (rw *rewriter) printfCall(call *ast.CallExpr) {
 			}
 		}
 	}
+}
+
+// goStringer reports whether t, a cell type, has a GoString method fmt
+// would call on a value of it.
+func (rw *rewriter) goStringer(t types.Type) bool {
+	return rw.cellNamed(t) != nil && types.NewMethodSet(t).Lookup(rw.r.pkg, "GoString") != nil
 }
 
 // reflectName is the name reflect (and so %T) gives a type known when

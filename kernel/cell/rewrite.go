@@ -40,6 +40,38 @@ type rewriter struct {
 	refusals []string
 	captured map[types.Object]bool // objects a function literal refers to
 	tmp      int
+	// deferStacks names each function's stack of deferred calls made in
+	// loops (see loopDefer).
+	deferStacks map[*ast.BlockStmt]string
+	// cellOf is the cell a //line file name places code in.
+	cellOf func(file string) int
+}
+
+// lineVar holds the cell and line of the last statement cell code
+// started: cell<<lineBits | line. yaegi's own panic positions point at
+// the start of the block, not at the statement that panicked.
+const (
+	lineVar  = "_ppfLine"
+	lineBits = 24
+)
+
+// markLines sets lineVar before each statement of a list.
+func (rw *rewriter) markLines(list []ast.Stmt) {
+	if rw.cellOf == nil {
+		return
+	}
+	for _, st := range list {
+		switch st.(type) {
+		case *ast.CaseClause, *ast.CommClause:
+			continue // a switch's or select's body lists its clauses
+		}
+		p := rw.r.fset.Position(st.Pos())
+		cell := rw.cellOf(p.Filename)
+		if cell <= 0 {
+			continue
+		}
+		rw.ed.insert(rw.off(st.Pos()), fmt.Sprintf("%s = %d; ", lineVar, cell<<lineBits|p.Line))
+	}
 }
 
 func (rw *rewriter) off(p token.Pos) int { return rw.r.offset(p) }
@@ -74,8 +106,18 @@ func (rw *rewriter) walk(n ast.Node) {
 		switch n := n.(type) {
 		case *ast.Ident:
 			rw.ident(n, stack)
+		case *ast.BlockStmt:
+			rw.markLines(n.List)
+		case *ast.SelectorExpr, *ast.IndexListExpr:
+			rw.funcValue(n.(ast.Expr), stack)
+		case *ast.GenDecl:
+			rw.constDecl(n)
+		case *ast.CaseClause:
+			rw.markLines(n.Body)
+		case *ast.CommClause:
+			rw.markLines(n.Body)
 		case *ast.ForStmt:
-			rw.forStmt(n)
+			rw.forStmt(n, stack)
 		case *ast.RangeStmt:
 			rw.rangeStmt(n, stack)
 		case *ast.GoStmt:
@@ -83,6 +125,7 @@ func (rw *rewriter) walk(n ast.Node) {
 		case *ast.DeferStmt:
 			rw.deferStmt(n, stack)
 		case *ast.IndexExpr:
+			rw.funcValue(n, stack)
 			rw.index(n, stack)
 		case *ast.SliceExpr:
 			rw.slice(n)
@@ -116,6 +159,7 @@ func (rw *rewriter) ident(id *ast.Ident, stack []ast.Node) {
 	if obj == nil {
 		return
 	}
+	rw.funcValue(id, stack)
 	for i, n := range stack {
 		if _, ok := n.(*ast.FuncLit); ok {
 			rw.captured[obj] = true
@@ -179,30 +223,6 @@ func (rw *rewriter) capturedIn(body ast.Node, obj types.Object) (captured, assig
 	}
 	ast.Inspect(body, visit)
 	return captured, assigned
-}
-
-// forStmt gives each iteration its own copy of a captured loop variable.
-func (rw *rewriter) forStmt(fs *ast.ForStmt) {
-	init, ok := fs.Init.(*ast.AssignStmt)
-	if !ok || init.Tok != token.DEFINE {
-		return
-	}
-	var copies []string
-	for _, obj := range rw.definedBy(init.Lhs...) {
-		captured, assigned := rw.capturedIn(fs.Body, obj)
-		if !captured {
-			continue
-		}
-		if assigned {
-			rw.refuse(fs.Pos(), "the loop variable %s is captured by a function literal (or its address is taken) and also changed in the loop body; the interpreter cannot give it Go 1.22's per-iteration semantics: copy it first (%s := %s) and capture the copy", obj.Name(), obj.Name()+"2", obj.Name())
-			return
-		}
-		copies = append(copies, obj.Name())
-	}
-	if len(copies) > 0 {
-		l := strings.Join(copies, ", ")
-		rw.ed.insert(rw.off(fs.Body.Lbrace)+1, l+" := "+l+";")
-	}
 }
 
 func (rw *rewriter) rangeStmt(rs *ast.RangeStmt, stack []ast.Node) {
@@ -471,7 +491,7 @@ func (rw *rewriter) leavesLoop(body *ast.BlockStmt) (bad string, returns []*ast.
 		case *ast.ReturnStmt:
 			returns = append(returns, n)
 		case *ast.DeferStmt:
-			bad = "defer"
+			// Run through the function's own stack (see loopDefer).
 		case *ast.RangeStmt:
 			if t := rw.r.info.Types[n.X].Type; t != nil {
 				if _, ok := t.Underlying().(*types.Signature); ok && n != nil {

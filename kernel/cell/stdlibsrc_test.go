@@ -746,6 +746,18 @@ fmt.Println(slices.Compact(ps), slices.CompactFunc(ps, func(a, b P) bool { retur
 1 [y z] 2 2 [x] 1 
 [{1 2} {2 1} {1 2}] [{1 2} {2 1} {1 2} {0 0}]
 `},
+	{"new-packages", `import (
+	"crypto/mlkem"
+	"crypto/sha3"
+	"fmt"
+)
+fmt.Printf("%x %d\n", sha3.Sum256([]byte("abc")), mlkem.SharedKeySize)
+h := sha3.New224()
+h.Write([]byte("abc"))
+fmt.Printf("%x\n", h.Sum(nil))
+`, `3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532 32
+e642824c3f8cf24ad09234ee7d3c766fc9a3a5168d0c94ad73b46fdf
+`},
 }
 
 func TestStdlibsrc(t *testing.T) {

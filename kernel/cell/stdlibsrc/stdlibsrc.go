@@ -1,21 +1,27 @@
-// Package stdlibsrc holds Go source for the generic parts of the standard
-// library, as of Go 1.26, for the yaegi interpreter (v0.16.1), whose own
-// copies stop at Go 1.22 and fail in places: package iter, and packages
-// slices and maps whole. The kernel compiles each file into the
-// interpreter after yaegi's copies of cmp, maps and slices, redeclaring
-// what those declare, and gives the type checker these files in place of
-// yaegi's (see the kernel's generic.go), so that both see the same
-// functions.
+// Package stdlibsrc holds what the kernel's interpreter, yaegi v0.16.1,
+// lacks of the Go 1.26 standard library, yaegi's own tables and generic
+// sources stopping at Go 1.22.
 //
-// The files are Go's code, adapted to what yaegi runs correctly; each
-// says how at its top. In short: calls of generic functions carry
-// explicit type arguments, two or more (yaegi infers type arguments
-// poorly, and cannot instantiate a function of one type parameter with a
-// defined type from within a generic function, so helpers take the slice
-// type too); loops over a sequence call it with the body as the yield
-// function (yaegi cannot range over a function); the builtins min, max
-// and clear, which yaegi lacks, are spelled out; and iter.Pull runs the
-// sequence in a goroutine, as yaegi has no coroutines.
+// Files gives Go source for the generic packages: iter, and slices and
+// maps whole. The kernel compiles each file into the interpreter after
+// yaegi's copies of cmp, maps and slices, redeclaring what those declare,
+// and gives the type checker these files in place of yaegi's (see the
+// kernel's generic.go), so that both see the same functions. The files are
+// Go's code, adapted to what yaegi runs correctly; each says how at its
+// top. In short: calls of generic functions carry explicit type arguments,
+// two or more (yaegi infers type arguments poorly, and cannot instantiate
+// a function of one type parameter with a defined type from within a
+// generic function, so helpers take the slice type too); generic
+// functions call no non-generic interpreted function (yaegi then calls the
+// wrong one); loops over a sequence call it with the body as the yield
+// function (yaegi cannot range over a function); the builtins min, max and
+// clear, which yaegi lacks, are spelled out; iter.Pull runs the sequence
+// in a goroutine, as yaegi has no coroutines; bounds checks and the sort
+// of predeclared types call compiled helpers.
+//
+// Symbols gives symbol tables for the compiled packages: their functions,
+// types, variables and constants newer than yaegi's tables, and those
+// compiled helpers.
 package stdlibsrc
 
 import (
@@ -25,7 +31,7 @@ import (
 )
 
 //go:embed *.go.txt
-var fs embed.FS
+var files embed.FS
 
 // order is the order the files must be compiled in: a package before the
 // packages that import it, and within a package a type before the files
@@ -52,7 +58,7 @@ type File struct {
 func Files() []File {
 	out := make([]File, 0, len(order))
 	for _, name := range order {
-		b, err := fs.ReadFile(name)
+		b, err := files.ReadFile(name)
 		if err != nil {
 			panic("stdlibsrc: " + err.Error()) // listed but not embedded: a bug
 		}

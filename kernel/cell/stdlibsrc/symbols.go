@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"go/ast"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -32,7 +33,66 @@ func Symbols() map[string]map[string]reflect.Value {
 	}
 	add(generated)
 	add(iterators)
+	add(compiledHelpers)
 	return out
+}
+
+// CompiledPath is the import path of the compiled helpers that the
+// sources call. No Go package has this path; the symbol tables make it
+// importable.
+const CompiledPath = "github.com/ppfkit/ppf/kernel/cell/stdlibsrc/compiled"
+
+var compiledHelpers = map[string]map[string]reflect.Value{
+	CompiledPath + "/compiled": {
+		// Slice panics as s[i:j] does for a slice s of length l and
+		// capacity c: the sources' bounds checks are compiled, so that
+		// they panic with Go's runtime errors (a slice expression in
+		// yaegi panics with reflect's message, and no runtime.Error).
+		"Slice": reflect.ValueOf(func(l, c, i, j int) { _ = make([]struct{}, l, c)[i:j] }),
+		// Slice3 panics as s[i:j:k] does.
+		"Slice3": reflect.ValueOf(func(l, c, i, j, k int) { _ = make([]struct{}, l, c)[i:j:k] }),
+		// Sort sorts x with Go's slices.Sort and returns true if x is a
+		// slice of a predeclared ordered type; it returns false, and does
+		// nothing, otherwise. The interpreted sort is some 500 times
+		// slower.
+		"Sort": reflect.ValueOf(sortBasic),
+	},
+}
+
+func sortBasic(x any) bool {
+	switch x := x.(type) {
+	case []int:
+		slices.Sort(x)
+	case []int8:
+		slices.Sort(x)
+	case []int16:
+		slices.Sort(x)
+	case []int32:
+		slices.Sort(x)
+	case []int64:
+		slices.Sort(x)
+	case []uint:
+		slices.Sort(x)
+	case []uint8:
+		slices.Sort(x)
+	case []uint16:
+		slices.Sort(x)
+	case []uint32:
+		slices.Sort(x)
+	case []uint64:
+		slices.Sort(x)
+	case []uintptr:
+		slices.Sort(x)
+	case []float32:
+		slices.Sort(x)
+	case []float64:
+		slices.Sort(x)
+	case []string:
+		slices.Sort(x)
+	default:
+		return false
+	}
+	return true
 }
 
 // iterators are the functions that return an iterator, wrapped.

@@ -8,8 +8,12 @@ import (
 	crypto_cipher "crypto/cipher"
 	crypto_ecdh "crypto/ecdh"
 	crypto_ecdsa "crypto/ecdsa"
+	crypto_fips140 "crypto/fips140"
+	crypto_hpke "crypto/hpke"
+	crypto_mlkem "crypto/mlkem"
 	crypto_rand "crypto/rand"
 	crypto_rsa "crypto/rsa"
+	crypto_sha3 "crypto/sha3"
 	crypto_subtle "crypto/subtle"
 	crypto_tls "crypto/tls"
 	crypto_x509 "crypto/x509"
@@ -17,6 +21,8 @@ import (
 	encoding "encoding"
 	encoding_binary "encoding/binary"
 	go_ast "go/ast"
+	"go/constant"
+	"go/token"
 	go_types "go/types"
 	hash "hash"
 	io_fs "io/fs"
@@ -59,11 +65,90 @@ var generated = map[string]map[string]reflect.Value{
 		"ParseRawPrivateKey":         reflect.ValueOf(crypto_ecdsa.ParseRawPrivateKey),
 		"ParseUncompressedPublicKey": reflect.ValueOf(crypto_ecdsa.ParseUncompressedPublicKey),
 	},
+	"crypto/fips140/fips140": {
+		"Enabled":            reflect.ValueOf(crypto_fips140.Enabled),
+		"Enforced":           reflect.ValueOf(crypto_fips140.Enforced),
+		"Version":            reflect.ValueOf(crypto_fips140.Version),
+		"WithoutEnforcement": reflect.ValueOf(crypto_fips140.WithoutEnforcement),
+	},
+	"crypto/hpke/hpke": {
+		"AEAD":                reflect.ValueOf((*crypto_hpke.AEAD)(nil)),
+		"AES128GCM":           reflect.ValueOf(crypto_hpke.AES128GCM),
+		"AES256GCM":           reflect.ValueOf(crypto_hpke.AES256GCM),
+		"ChaCha20Poly1305":    reflect.ValueOf(crypto_hpke.ChaCha20Poly1305),
+		"DHKEM":               reflect.ValueOf(crypto_hpke.DHKEM),
+		"ExportOnly":          reflect.ValueOf(crypto_hpke.ExportOnly),
+		"HKDFSHA256":          reflect.ValueOf(crypto_hpke.HKDFSHA256),
+		"HKDFSHA384":          reflect.ValueOf(crypto_hpke.HKDFSHA384),
+		"HKDFSHA512":          reflect.ValueOf(crypto_hpke.HKDFSHA512),
+		"KDF":                 reflect.ValueOf((*crypto_hpke.KDF)(nil)),
+		"KEM":                 reflect.ValueOf((*crypto_hpke.KEM)(nil)),
+		"MLKEM1024":           reflect.ValueOf(crypto_hpke.MLKEM1024),
+		"MLKEM1024P384":       reflect.ValueOf(crypto_hpke.MLKEM1024P384),
+		"MLKEM768":            reflect.ValueOf(crypto_hpke.MLKEM768),
+		"MLKEM768P256":        reflect.ValueOf(crypto_hpke.MLKEM768P256),
+		"MLKEM768X25519":      reflect.ValueOf(crypto_hpke.MLKEM768X25519),
+		"NewAEAD":             reflect.ValueOf(crypto_hpke.NewAEAD),
+		"NewDHKEMPrivateKey":  reflect.ValueOf(crypto_hpke.NewDHKEMPrivateKey),
+		"NewDHKEMPublicKey":   reflect.ValueOf(crypto_hpke.NewDHKEMPublicKey),
+		"NewHybridPrivateKey": reflect.ValueOf(crypto_hpke.NewHybridPrivateKey),
+		"NewHybridPublicKey":  reflect.ValueOf(crypto_hpke.NewHybridPublicKey),
+		"NewKDF":              reflect.ValueOf(crypto_hpke.NewKDF),
+		"NewKEM":              reflect.ValueOf(crypto_hpke.NewKEM),
+		"NewMLKEMPrivateKey":  reflect.ValueOf(crypto_hpke.NewMLKEMPrivateKey),
+		"NewMLKEMPublicKey":   reflect.ValueOf(crypto_hpke.NewMLKEMPublicKey),
+		"NewRecipient":        reflect.ValueOf(crypto_hpke.NewRecipient),
+		"NewSender":           reflect.ValueOf(crypto_hpke.NewSender),
+		"Open":                reflect.ValueOf(crypto_hpke.Open),
+		"PrivateKey":          reflect.ValueOf((*crypto_hpke.PrivateKey)(nil)),
+		"PublicKey":           reflect.ValueOf((*crypto_hpke.PublicKey)(nil)),
+		"Recipient":           reflect.ValueOf((*crypto_hpke.Recipient)(nil)),
+		"SHAKE128":            reflect.ValueOf(crypto_hpke.SHAKE128),
+		"SHAKE256":            reflect.ValueOf(crypto_hpke.SHAKE256),
+		"Seal":                reflect.ValueOf(crypto_hpke.Seal),
+		"Sender":              reflect.ValueOf((*crypto_hpke.Sender)(nil)),
+	},
+	"crypto/mlkem/mlkem": {
+		"CiphertextSize1024":       reflect.ValueOf(constant.MakeFromLiteral("1568", token.INT, 0)),
+		"CiphertextSize768":        reflect.ValueOf(constant.MakeFromLiteral("1088", token.INT, 0)),
+		"DecapsulationKey1024":     reflect.ValueOf((*crypto_mlkem.DecapsulationKey1024)(nil)),
+		"DecapsulationKey768":      reflect.ValueOf((*crypto_mlkem.DecapsulationKey768)(nil)),
+		"EncapsulationKey1024":     reflect.ValueOf((*crypto_mlkem.EncapsulationKey1024)(nil)),
+		"EncapsulationKey768":      reflect.ValueOf((*crypto_mlkem.EncapsulationKey768)(nil)),
+		"EncapsulationKeySize1024": reflect.ValueOf(constant.MakeFromLiteral("1568", token.INT, 0)),
+		"EncapsulationKeySize768":  reflect.ValueOf(constant.MakeFromLiteral("1184", token.INT, 0)),
+		"GenerateKey1024":          reflect.ValueOf(crypto_mlkem.GenerateKey1024),
+		"GenerateKey768":           reflect.ValueOf(crypto_mlkem.GenerateKey768),
+		"NewDecapsulationKey1024":  reflect.ValueOf(crypto_mlkem.NewDecapsulationKey1024),
+		"NewDecapsulationKey768":   reflect.ValueOf(crypto_mlkem.NewDecapsulationKey768),
+		"NewEncapsulationKey1024":  reflect.ValueOf(crypto_mlkem.NewEncapsulationKey1024),
+		"NewEncapsulationKey768":   reflect.ValueOf(crypto_mlkem.NewEncapsulationKey768),
+		"SeedSize":                 reflect.ValueOf(constant.MakeFromLiteral("64", token.INT, 0)),
+		"SharedKeySize":            reflect.ValueOf(constant.MakeFromLiteral("32", token.INT, 0)),
+	},
 	"crypto/rand/rand": {
 		"Text": reflect.ValueOf(crypto_rand.Text),
 	},
 	"crypto/rsa/rsa": {
 		"EncryptOAEPWithOptions": reflect.ValueOf(crypto_rsa.EncryptOAEPWithOptions),
+	},
+	"crypto/sha3/sha3": {
+		"New224":       reflect.ValueOf(crypto_sha3.New224),
+		"New256":       reflect.ValueOf(crypto_sha3.New256),
+		"New384":       reflect.ValueOf(crypto_sha3.New384),
+		"New512":       reflect.ValueOf(crypto_sha3.New512),
+		"NewCSHAKE128": reflect.ValueOf(crypto_sha3.NewCSHAKE128),
+		"NewCSHAKE256": reflect.ValueOf(crypto_sha3.NewCSHAKE256),
+		"NewSHAKE128":  reflect.ValueOf(crypto_sha3.NewSHAKE128),
+		"NewSHAKE256":  reflect.ValueOf(crypto_sha3.NewSHAKE256),
+		"SHA3":         reflect.ValueOf((*crypto_sha3.SHA3)(nil)),
+		"SHAKE":        reflect.ValueOf((*crypto_sha3.SHAKE)(nil)),
+		"Sum224":       reflect.ValueOf(crypto_sha3.Sum224),
+		"Sum256":       reflect.ValueOf(crypto_sha3.Sum256),
+		"Sum384":       reflect.ValueOf(crypto_sha3.Sum384),
+		"Sum512":       reflect.ValueOf(crypto_sha3.Sum512),
+		"SumSHAKE128":  reflect.ValueOf(crypto_sha3.SumSHAKE128),
+		"SumSHAKE256":  reflect.ValueOf(crypto_sha3.SumSHAKE256),
 	},
 	"crypto/subtle/subtle": {
 		"WithDataIndependentTiming": reflect.ValueOf(crypto_subtle.WithDataIndependentTiming),
