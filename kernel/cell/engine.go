@@ -125,6 +125,10 @@ func New() (*Engine, error) {
 		return nil, fmt.Errorf("importing the kernel's helpers (a bug): %w", err)
 	}
 	e.sess.yaegiImports[runtimePkg] = "github.com/ppfkit/ppf/kernel/cell/rt"
+	if _, err := e.compile("import " + hiddenFmt + ` "fmt"`); err != nil {
+		return nil, fmt.Errorf("importing fmt for the kernel (a bug): %w", err)
+	}
+	e.sess.yaegiImports[hiddenFmt] = "fmt"
 	if err := e.compileRun(context.Background(), "var "+lineVar+" int", "prelude"); err != nil {
 		return nil, fmt.Errorf("declaring the kernel's line marker (a bug): %v", err)
 	}

@@ -154,6 +154,7 @@ func (rw *rewriter) compiledCall(call *ast.CallExpr, stack []ast.Node) {
 			rw.refuse(call.Pos(), "%s with values of types declared in cells is not supported: the interpreter does not show their methods (Error, Is, As, Unwrap) to the errors package; compare with == or a type switch", qualified)
 			return
 		case rw.cellMethodsInside(at, printers[qualified] || isPrintf) && rw.wrapElements(arg, at, qualified):
+		case rw.cellMethodsInside(at, true) && rw.printMap(arg, at, qualified):
 		case rw.cellMethodsInside(at, printers[qualified] || isPrintf):
 			rw.refuse(call.Pos(), "%s gets a %s, whose elements have methods declared in a cell: compiled code cannot see those methods in the interpreter; pass the elements one by one (or their String())", qualified, at)
 			return
@@ -874,4 +875,40 @@ func hasDeferOutsideLoops(body *ast.BlockStmt) bool {
 	}
 	ast.Inspect(body, visit)
 	return found
+}
+
+// hiddenFmt is the kernel's own import name for fmt in rewritten code.
+const hiddenFmt = "_ppffmt"
+
+// lineSpacers put a space between every two operands, so an operand
+// printed as a string reads the same as the value it stands for.
+var lineSpacers = map[string]bool{"fmt.Println": true, "fmt.Sprintln": true, "fmt.Fprintln": true, "log.Println": true}
+
+// printMap hands a Println a map whose keys or values are of a cell type
+// with String or Error as the text fmt would print: "map[" and the pairs
+// in fmt's key order (here: integer or string keys), each printed by
+// fmt, one at a time, as it prints them.
+func (rw *rewriter) printMap(arg ast.Expr, t types.Type, fn string) bool {
+	m, ok := t.Underlying().(*types.Map)
+	if !ok || !lineSpacers[fn] || rw.cellNamed(t) != nil {
+		return false
+	}
+	kb, ok := m.Key().Underlying().(*types.Basic)
+	if !ok || kb.Info()&(types.IsInteger|types.IsString) == 0 {
+		return false
+	}
+	for _, x := range []types.Type{m.Key(), m.Elem()} {
+		if rw.cellMethodsInside(x, true) || rw.pointerOnlyFormatter(x) {
+			return false
+		}
+	}
+	from, to := rw.off(arg.Pos()), rw.off(arg.End())
+	mt, kt := rw.spell(t), rw.spell(m.Key())
+	rw.ed.replaceFunc(from, to, func(inner func(int, int) string) string {
+		return fmt.Sprintf(`func(m %s) string { keys := make([]%s, 0, len(m)); for k := range m { keys = append(keys, k) }; `+
+			`for i := 1; i < len(keys); i++ { for j := i; j > 0 && keys[j] < keys[j-1]; j-- { keys[j], keys[j-1] = keys[j-1], keys[j] } }; `+
+			`s := "map["; for i, k := range keys { if i > 0 { s += " " }; s += %s.Sprint(k) + ":" + %s.Sprint(m[k]) }; return s + "]" }(%s)`,
+			mt, kt, hiddenFmt, hiddenFmt, inner(from, to))
+	})
+	return true
 }

@@ -85,7 +85,8 @@ func (rw *rewriter) printfCall(call *ast.CallExpr) {
 	if fv == nil || fv.Kind() != constant.String {
 		return
 	}
-	verbs, ok := parseVerbs(constant.StringVal(fv))
+	format := constant.StringVal(fv)
+	verbs, ok := parseVerbs(format)
 	args := call.Args[at+1:]
 	lit, _ := ast.Unparen(call.Args[at]).(*ast.BasicLit)
 	var litVerbs []verb
@@ -97,6 +98,16 @@ func (rw *rewriter) printfCall(call *ast.CallExpr) {
 			break
 		}
 		t := rw.r.info.Types[args[i]].Type
+		if c := format[v.to-1]; v.to > 0 && strings.IndexByte("vsqxXTw", c) < 0 && rw.formatterCell(t) {
+			// %d of a value whose type has String: fmt prints the number,
+			// the interpreter's stand-in would print its fields.
+			aFrom, aTo := rw.off(args[i].Pos()), rw.off(args[i].End())
+			u := rw.spell(t.Underlying())
+			rw.ed.replaceFunc(aFrom, aTo, func(inner func(int, int) string) string {
+				return u + "(" + inner(aFrom, aTo) + ")"
+			})
+			continue
+		}
 		if !v.typ || !rw.mayBeCellType(t) {
 			continue
 		}
@@ -136,6 +147,20 @@ func (rw *rewriter) printfCall(call *ast.CallExpr) {
 			}
 		}
 	}
+}
+
+// formatterCell reports whether t is a cell type with a basic underlying
+// type and a String or Error method.
+func (rw *rewriter) formatterCell(t types.Type) bool {
+	n := rw.cellNamed(t)
+	if n == nil {
+		return false
+	}
+	if _, ok := n.Underlying().(*types.Basic); !ok {
+		return false
+	}
+	ms := types.NewMethodSet(n)
+	return ms.Lookup(rw.r.pkg, "String") != nil || ms.Lookup(rw.r.pkg, "Error") != nil
 }
 
 // goStringer reports whether t, a cell type, has a GoString method fmt
