@@ -277,11 +277,10 @@ strconv.Atoi("42")`,
 		wantOutput(t, r[13], "", "42, <nil>")
 	})
 
-	// What Go does that the kernel does not yet: each subtest expects
-	// Go's behaviour and is skipped, saying what is missing.
+	// What the first version of the front end lacked: a cell's functions
+	// reading its own top-level variables, and errors among several results.
 	t.Run("MissingGoGaps", func(t *testing.T) {
 		t.Run("SameCellVariable", func(t *testing.T) {
-			t.Skip(`missing: functions cannot read a variable declared at the top level of the same cell ("var k = 2" and a func reading k in one cell fails with CompileError "line 2:37: undefined: k"; the same for "k := 2")`)
 			r := run(t, cells(`import "fmt"
 var k = 2
 func ktimes(x int) int { return x * k }
@@ -294,7 +293,6 @@ fmt.Println(jtimes(7))`)...)
 			wantOutput(t, r[1], "21\n", "")
 		})
 		t.Run("TwoValueErrorText", func(t *testing.T) {
-			t.Skip(`missing: a two-value result shows a non-nil error as a Go literal ("0, &strconv.NumError{Func: \"Atoi\", Num: \"x\", Err: \"invalid syntax\"}") where an error alone shows its text`)
 			r := run(t, cells(`import "strconv"
 strconv.Atoi("x")`)...)
 			wantOutput(t, r[0], "", `0, strconv.Atoi: parsing "x": invalid syntax`)

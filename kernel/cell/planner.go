@@ -155,17 +155,16 @@ func (pl *planner) pass1() *Error {
 		return compileError(atEnd(err, pl.pc.code))
 	}
 	pl.p1 = r
-	// Variables the cell defines at top level are the session's: Go's
-	// "declared and not used" does not apply to them.
-	pl.hoistBy = map[types.Object]*hoisted{}
-	for _, st := range pl.cellBody().List {
-		for _, id := range definedAtTop(st) {
-			if obj := r.info.Defs[id]; obj != nil {
-				h := &hoisted{name: id.Name, obj: obj}
-				pl.hoist = append(pl.hoist, h)
-				pl.hoistBy[obj] = h
-			}
+	pl.collectHoisted()
+	// A function of the cell may use a variable the cell defines at top
+	// level, as it would one of an earlier cell: check again with those
+	// variables declared in the session.
+	if extra := pl.sameCellVars(imports); extra != "" {
+		if r, err = typeCheck(pl.e.importer, append(texts, extra)); err != nil {
+			return compileError(atEnd(err, pl.pc.code))
 		}
+		pl.p1 = r
+		pl.collectHoisted()
 	}
 	var shown token.Pos // the last expression, shown as the result, is used
 	if list := pl.cellBody().List; len(list) > 0 {
@@ -187,6 +186,56 @@ func (pl *planner) pass1() *Error {
 		return pl.typeErrors(errs, sessionDecls, "")
 	}
 	return nil
+}
+
+// collectHoisted lists the variables the cell defines at top level: they
+// become the session's, and Go's "declared and not used" does not apply.
+func (pl *planner) collectHoisted() {
+	pl.hoist, pl.hoistBy = nil, map[types.Object]*hoisted{}
+	for _, st := range pl.cellBody().List {
+		for _, id := range definedAtTop(st) {
+			if obj := pl.p1.info.Defs[id]; obj != nil {
+				h := &hoisted{name: id.Name, obj: obj}
+				pl.hoist = append(pl.hoist, h)
+				pl.hoistBy[obj] = h
+			}
+		}
+	}
+}
+
+// sameCellVars returns a file declaring, as package variables, the
+// cell's top-level variables that its own declarations use but cannot
+// see, or "" when there are none.
+func (pl *planner) sameCellVars(imports []string) string {
+	undefined := map[string]bool{}
+	for _, e := range pl.p1.errs {
+		if name, ok := strings.CutPrefix(e.Msg, "undefined: "); ok && pl.p1.fileIndex(e.Pos) == 1 {
+			undefined[name] = true
+		}
+	}
+	hidden := importPaths(pl.s.hidden)
+	sp := &typeSpeller{main: pl.p1.pkg, names: importPaths(pl.s.imports, pl.cellImports), hidden: hidden, rename: func(s string) string { return s }}
+	var vars []string
+	for _, h := range pl.hoist {
+		if undefined[h.name] {
+			vars = append(vars, "var "+h.name+" "+sp.spell(h.obj.Type()))
+			delete(undefined, h.name)
+		}
+	}
+	if len(vars) == 0 || sp.invalid != "" {
+		return ""
+	}
+	var lines []string
+	for n, p := range pl.cellImports {
+		lines = append(lines, n+" "+strconv.Quote(p))
+	}
+	lines = append(lines, imports...)
+	for path, name := range hidden {
+		if _, ok := pl.s.hidden[name]; !ok {
+			lines = append(lines, name+" "+strconv.Quote(path))
+		}
+	}
+	return header(lines) + strings.Join(vars, "\n") + "\n"
 }
 
 // isHoistedAt reports whether the variable name defined at pos is one of
