@@ -8,6 +8,7 @@ import (
 	"go/scanner"
 	"go/token"
 	"go/types"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -238,3 +239,9 @@ func sortErrors(errs []types.Error) {
 		return a.Column < b.Column
 	})
 }
+
+// unusedImportRe matches go/types' unused-import errors: a notebook
+// imports in one cell what later cells use.
+var unusedImportRe = regexp.MustCompile(`^"[^"]+" imported (as \S+ )?and not used$`)
+
+func unusedImport(msg string) bool { return unusedImportRe.MatchString(msg) }

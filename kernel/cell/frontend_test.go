@@ -82,6 +82,8 @@ fmt.Println(g.Greet())`}, []string{"stdout:hi\n"}},
 		{"helper calling helper reading var", []string{`import "fmt"
 n := 3`, `func a() int { return n * 2 }
 func b() int { return a() + 1 }`, `fmt.Println(b())`}, []string{"", "", "stdout:7\n"}},
+		{"variable of a package the cells did not import", []string{`import ("fmt"; "os")
+fi, err := os.Stat(".")`, `fmt.Println(fi.IsDir(), err)`}, []string{"", "stdout:true <nil>\n"}},
 		{"range over func", []string{`import "fmt"
 func count(n int) func(func(int) bool) { return func(yield func(int) bool) { for i := 0; i < n; i++ { if !yield(i) { return } } } }
 for x := range count(5) { if x == 3 { break }; fmt.Print(x) }`}, []string{"stdout:012"}},

@@ -174,7 +174,7 @@ func (pl *planner) pass1() *Error {
 	}
 	var errs []types.Error
 	for _, e := range r.errs {
-		if strings.Contains(e.Msg, "imported and not used") || (e.Pos == shown && strings.HasSuffix(e.Msg, " is not used")) {
+		if unusedImport(e.Msg) || (e.Pos == shown && strings.HasSuffix(e.Msg, " is not used")) {
 			continue
 		}
 		if name, ok := strings.CutPrefix(e.Msg, "declared and not used: "); ok && pl.isHoistedAt(name, e.Pos) {
@@ -312,7 +312,7 @@ func (pl *planner) typeErrors(errs []types.Error, sessionDecls []*decl, why stri
 			if i := declIndex(file); i >= 0 && i < len(sessionDecls) {
 				return why + "in " + sessionDecls[i].what()
 			}
-			return file
+			return "in the session's imports" // a header the kernel wrote
 		})+": "+e.Msg)
 	}
 	return refuse("CompileError", lines...)

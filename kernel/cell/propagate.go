@@ -276,7 +276,7 @@ func (pl *planner) pass2() *Error {
 	}
 	var errs []types.Error
 	for _, e := range r.errs {
-		if !strings.Contains(e.Msg, "imported and not used") {
+		if !unusedImport(e.Msg) {
 			errs = append(errs, e)
 		}
 	}
