@@ -67,7 +67,7 @@ func (e *Engine) apply(ctx context.Context, p *plan) *Error {
 		return runErr
 	}
 	if len(p.results) > 0 && !(p.printLike && e.isNil(p.results[1])) {
-		e.showResult(ctx, p.results)
+		e.showResult(ctx, p.results, p.resultMethods)
 	}
 	return nil
 }

@@ -168,6 +168,7 @@ func (pl *planner) emit() (*plan, *Error) {
 	p.decls = w.b.String()
 	p.body = body
 	p.printLike = pl.printLike
+	p.resultMethods = pl.resultMethods
 	return p, nil
 }
 
@@ -349,6 +350,19 @@ func (pl *planner) resultTypes(x ast.Expr, sp *typeSpeller) []string {
 		}
 	} else {
 		ts = []types.Type{tv.Type}
+	}
+	pl.resultMethods = nil
+	if len(ts) == 1 && !types.IsInterface(types.Default(ts[0])) {
+		// Only the rich forms the type has are asked for.
+		pl.resultMethods = map[string]bool{}
+		t := types.Default(ts[0])
+		if _, ok := t.Underlying().(*types.Pointer); !ok {
+			t = types.NewPointer(t) // the variable is addressable
+		}
+		ms := types.NewMethodSet(t)
+		for i := range ms.Len() {
+			pl.resultMethods[ms.At(i).Obj().Name()] = true
+		}
 	}
 	var out []string
 	// (n int, err error) is what Print and Write return: not worth

@@ -268,7 +268,7 @@ var richForms = []struct{ method, mime string }{
 
 // showResult publishes the values of the interpreter variables names
 // (the cell's last expression), each with every rich form its type has.
-func (e *Engine) showResult(ctx context.Context, names []string) {
+func (e *Engine) showResult(ctx context.Context, names []string, methods map[string]bool) {
 	if len(names) > 1 {
 		var texts []string
 		for _, n := range names {
@@ -281,7 +281,7 @@ func (e *Engine) showResult(ctx context.Context, names []string) {
 	name := names[0]
 	m := map[string]any{}
 	for _, f := range richForms {
-		if _, ok := m[f.mime]; ok {
+		if _, ok := m[f.mime]; ok || (methods != nil && !methods[f.method]) {
 			continue
 		}
 		prog, err := e.compile(name + "." + f.method + "()")

@@ -21,8 +21,11 @@ type plan struct {
 	results []string // interpreter variables holding the values to show
 	// printLike results, (int, error), are shown only when the error is not nil.
 	printLike bool
-	next      *session
-	notices   []string // what the cell did to the session besides running
+	// resultMethods are the methods of a single result's static type (nil:
+	// an interface, any may be there).
+	resultMethods map[string]bool
+	next          *session
+	notices       []string // what the cell did to the session besides running
 	// freed are interpreter variables the session no longer names and no
 	// closure holds: zeroed after the cell so their values can be collected.
 	freed []string

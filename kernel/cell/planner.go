@@ -41,7 +41,8 @@ type planner struct {
 	reemit  []*decl
 	p2      *checkResult
 
-	printLike bool
+	printLike     bool
+	resultMethods map[string]bool
 }
 
 // makePlan checks a cell against the session and plans how the

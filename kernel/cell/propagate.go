@@ -270,7 +270,12 @@ func (pl *planner) sessionRefs() map[*decl]map[string]bool {
 // pass2 checks the session as it will be after the cell.
 func (pl *planner) pass2() *Error {
 	imports := append(importLinesExcept(pl.next.imports, nil), importLinesExcept(pl.next.hidden, nil)...)
-	r, err := typeCheck(pl.e.importer, []string{sessionText(imports, pl.next.decls)})
+	decls := pl.next.decls
+	if len(pl.newDecls) == 0 && len(pl.hoist) == 0 && len(pl.changed) == 0 {
+		// The session does not change: pass 1 has checked it already.
+		decls = nil
+	}
+	r, err := typeCheck(pl.e.importer, []string{sessionText(imports, decls)})
 	if err != nil {
 		return compileError(err)
 	}
