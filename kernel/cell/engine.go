@@ -272,7 +272,7 @@ func (e *Engine) showResult(ctx context.Context, names []string, methods map[str
 	if len(names) > 1 {
 		var texts []string
 		for _, n := range names {
-			texts = append(texts, e.resultText(ctx, n))
+			texts = append(texts, e.resultText(ctx, n, nil))
 		}
 		e.flush()
 		e.publisher().Result(display.Data{MIME: map[string]any{display.MIMEText: strings.Join(texts, ", ")}})
@@ -303,7 +303,7 @@ func (e *Engine) showResult(ctx context.Context, names []string, methods map[str
 	e.trace = nil // frames of a method that panicked above
 	e.mu.Unlock()
 	if _, ok := m[display.MIMEText]; !ok {
-		m[display.MIMEText] = e.resultText(ctx, name)
+		m[display.MIMEText] = e.resultText(ctx, name, methods)
 	}
 	e.flush()
 	e.publisher().Result(display.Data{MIME: m})
@@ -311,7 +311,10 @@ func (e *Engine) showResult(ctx context.Context, names []string, methods map[str
 
 // resultText formats the value of an interpreter variable: an error by
 // its Error, a Stringer by its String, as a cell's single result is.
-func (e *Engine) resultText(ctx context.Context, name string) string {
+func (e *Engine) resultText(ctx context.Context, name string, methods map[string]bool) string {
+	if methods != nil && !methods["Error"] && !methods["String"] {
+		return e.formatVar(ctx, name)
+	}
 	if e.isNil(name) {
 		return "<nil>"
 	}
@@ -322,6 +325,11 @@ func (e *Engine) resultText(ctx context.Context, name string) string {
 			}
 		}
 	}
+	return e.formatVar(ctx, name)
+}
+
+// formatVar formats an interpreter variable's value with Format.
+func (e *Engine) formatVar(ctx context.Context, name string) string {
 	prog, err := e.compile(name)
 	if err != nil {
 		return "?"

@@ -1,6 +1,7 @@
 package cell
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -100,5 +101,20 @@ for x := range count(5) { if x == 3 { break }; fmt.Print(x) }`}, []string{"stdou
 				t.Log(strings.Join(got, "\n---\n"))
 			}
 		})
+	}
+}
+
+// BenchmarkTrivialCell is the kernel's share of a "1 + 1" round trip:
+// check, plan, compile and run, show the result.
+func BenchmarkTrivialCell(b *testing.B) {
+	e, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &recorder{}
+	for b.Loop() {
+		if err := e.Execute(context.Background(), "1 + 1", r); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
