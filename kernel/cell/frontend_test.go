@@ -118,3 +118,18 @@ func BenchmarkTrivialCell(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoopCell is a cell that spends its time in interpreted code:
+// the per-statement line marker is the front end's cost there.
+func BenchmarkLoopCell(b *testing.B) {
+	e, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &recorder{}
+	for b.Loop() {
+		if err := e.Execute(context.Background(), "s := 0\nfor i := 0; i < 100000; i++ { s += i }", r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
