@@ -2,6 +2,7 @@ package dispatch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -21,9 +22,31 @@ type executeRequest struct {
 	StopOnError     *bool             `json:"stop_on_error"`
 }
 
+// executeContent decodes an execute_request's content, which must have a
+// string "code".
+func executeContent(raw []byte, req *executeRequest) error {
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return fmt.Errorf("malformed content: %v", err)
+	}
+	if _, ok := probe["code"]; !ok {
+		return errors.New(`malformed content: no "code"`)
+	}
+	if err := json.Unmarshal(raw, req); err != nil {
+		return fmt.Errorf("malformed content: %v", err)
+	}
+	return nil
+}
+
 func (k *Kernel) execute(ctx context.Context, r transport.Received) {
 	var req executeRequest
-	k.decode(&r.Msg, &req)
+	if err := executeContent(r.Msg.Content, &req); err != nil {
+		// Running an empty cell and saying "ok" would hide the client's bug.
+		k.logger.Printf("execute_request: %v", err)
+		k.reply(r, map[string]any{"status": "error", "execution_count": k.executionCount(),
+			"ename": "BadRequest", "evalue": err.Error(), "traceback": []string{"BadRequest: " + err.Error()}})
+		return
+	}
 	store := (req.StoreHistory == nil || *req.StoreHistory) && !req.Silent
 	k.mu.Lock()
 	if store {

@@ -45,6 +45,7 @@ type Sockets struct {
 	sockets [5]zmq4.Socket
 	mu      [5]sync.Mutex // serializes sends on each socket
 	ports   [5]int
+	recent  recentIDs // message ids received, against replays
 }
 
 // Listen binds the five sockets to the addresses in info. It returns once
@@ -121,12 +122,48 @@ func (s *Sockets) receive(ctx context.Context, c Channel, out chan<- Received) {
 			s.logger.Printf("%s socket: dropping a message: %v", c, err)
 			continue
 		}
+		if s.signer.Signs() && !s.recent.first(msg.Header.MsgID) {
+			// A signed message seen before is a replay: the protocol's
+			// guidance is to reject it.
+			s.logger.Printf("%s socket: dropping a replayed message (msg_id %q seen before)", c, msg.Header.MsgID)
+			continue
+		}
 		select {
 		case out <- Received{Channel: c, Msg: msg}:
 		case <-ctx.Done():
 			return
 		}
 	}
+}
+
+// recentIDs remembers the last message ids received, to reject replays.
+type recentIDs struct {
+	mu   sync.Mutex
+	set  map[string]bool
+	ring []string
+	next int
+}
+
+// replayWindow is how many message ids are remembered.
+const replayWindow = 1 << 14
+
+// first reports whether id has not been seen among the recent ids, and
+// records it.
+func (r *recentIDs) first(id string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.set == nil {
+		r.set, r.ring = map[string]bool{}, make([]string, replayWindow)
+	}
+	if r.set[id] {
+		return false
+	}
+	if old := r.ring[r.next]; old != "" {
+		delete(r.set, old)
+	}
+	r.ring[r.next], r.set[id] = id, true
+	r.next = (r.next + 1) % len(r.ring)
+	return true
 }
 
 // heartbeat echoes every ping, so that the client knows the kernel is alive.

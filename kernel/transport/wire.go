@@ -76,6 +76,9 @@ func (s Signer) Verify(sig []byte, frames ...[]byte) bool {
 	return hmac.Equal(sig, s.Sign(frames...))
 }
 
+// Signs reports whether messages are signed (the connection has a key).
+func (s Signer) Signs() bool { return len(s.key) > 0 }
+
 // Decode parses multipart frames into a Message, checking the signature.
 func (s Signer) Decode(frames [][]byte) (Message, error) {
 	var m Message
