@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,7 @@ type Sockets struct {
 	mu      [5]sync.Mutex // serializes sends on each socket
 	ports   [5]int
 	recent  recentIDs // message ids received, against replays
+	guards  [5]*frameGuard
 }
 
 // Listen binds the five sockets to the addresses in info. It returns once
@@ -60,14 +62,14 @@ func Listen(ctx context.Context, info ConnectionInfo, logger *log.Logger) (*Sock
 	s.sockets[Heartbeat] = zmq4.NewRep(ctx)
 	ports := [5]int{info.ShellPort, info.ControlPort, info.StdinPort, info.IOPubPort, info.HBPort}
 	for c, sck := range s.sockets {
-		ep := info.endpoint(ports[c])
-		if err := sck.Listen(ep); err != nil {
+		public := net.JoinHostPort(info.IP, strconv.Itoa(ports[c]))
+		g, err := guardedListen(sck, public, Channel(c).String(), logger)
+		if err != nil {
 			s.Close()
-			return nil, fmt.Errorf("binding the %s socket to %s: %w (is another kernel using the port?)", Channel(c), ep, err)
+			return nil, fmt.Errorf("binding the %s socket to %s: %w (is another kernel using the port?)", Channel(c), public, err)
 		}
-		if a, ok := sck.Addr().(*net.TCPAddr); ok {
-			s.ports[c] = a.Port
-		}
+		s.guards[c] = g
+		s.ports[c] = g.port()
 	}
 	return s, nil
 }
@@ -91,6 +93,11 @@ func (s *Sockets) Close() error {
 	for _, sck := range s.sockets {
 		if sck != nil {
 			errs = append(errs, sck.Close())
+		}
+	}
+	for _, g := range s.guards {
+		if g != nil {
+			errs = append(errs, g.close())
 		}
 	}
 	return errors.Join(errs...)
