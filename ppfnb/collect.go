@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ppfkit/ppf/native/prune"
 	"github.com/ppfkit/ppf/ppfnb/predictor"
@@ -163,6 +165,12 @@ type CollectResult struct {
 // Log and CollectResult.TornBytes) and measures that sample again. Any
 // other malformed line is an error naming the line.
 //
+// An existing file must be a dataset: every complete line a record, and
+// a last line without its newline the start of one; anything else is
+// refused before the file is touched. While it runs, Collect holds an
+// advisory lock on the file (flock, on Unix systems): a second
+// collection into the same file fails at once, saying so.
+//
 // When ctx is cancelled Collect returns what it has with ctx's error.
 func Collect(ctx context.Context, e *Evaluator, path string, opt CollectOptions) (*CollectResult, error) {
 	opt, err := opt.withDefaults(e.Space)
@@ -173,45 +181,66 @@ func Collect(ctx context.Context, e *Evaluator, path string, opt CollectOptions)
 	for k := opt.Shard; k < opt.Samples; k += opt.Shards {
 		res.Total++
 	}
-	old, torn, err := readForResume(path)
+	// Open (or create) the file and lock it before reading: a second
+	// collector on the same file is refused instead of measuring every
+	// sample again into it.
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, fs.ErrNotExist)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
 	}
+	defer f.Close()
+	if err := lockFile(f); errors.Is(err, errLocked) {
+		return nil, fmt.Errorf("another collector is writing %s (it holds the file's lock); wait for it to finish, or give this one another --out", path)
+	} else if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*CollectResult, error) {
+		if created {
+			os.Remove(path) // the empty file this run made
+		}
+		return nil, err
+	}
+	old, keep, torn, err := readForResume(f, path)
+	if err != nil {
+		return fail(err)
+	}
+	if len(old) > res.Total {
+		return fail(fmt.Errorf("%s holds %d records, more than the %d samples of shard %d/%d of a %d-sample collection; ask for more samples or use another file",
+			path, len(old), res.Total, opt.Shard, opt.Shards, opt.Samples))
+	}
+	if err := e.CheckDataset(old); err != nil {
+		return fail(fmt.Errorf("%s: %w", path, err))
+	}
+	for j, r := range old {
+		k := opt.Shard + j*opt.Shards
+		if idx, ok := SampleIndex(r.Source); !ok || idx != k {
+			return fail(fmt.Errorf("%s line %d: source %q, expected sample %d of shard %d/%d: the file was collected with other --shard settings (or is not a collection); use those settings or another file",
+				path, j+1, r.Source, k, opt.Shard, opt.Shards))
+		}
+		p, _, err := SamplePolicy(e, opt, k)
+		if err != nil {
+			return fail(err)
+		}
+		if policyKey(p) != policyKey(r.Policy) {
+			return fail(fmt.Errorf("%s line %d: sample %d's policy is not the one seed %d draws: the file was collected with another --seed, ratio range or calibration; use those settings or another file",
+				path, j+1, k, opt.Seed))
+		}
+	}
+	// Only now, with every complete line a record of this collection, is
+	// a torn last line cut off.
 	if torn > 0 {
+		if err := f.Truncate(keep); err != nil {
+			return nil, fmt.Errorf("%s: removing a torn last line: %w", path, err)
+		}
 		res.TornBytes = torn
 		if opt.Log != nil {
 			opt.Log(fmt.Sprintf("%s: removed a torn last line (%d bytes, from an interrupted write); its sample is measured again", path, torn))
 		}
 	}
-	if len(old) > res.Total {
-		return nil, fmt.Errorf("%s holds %d records, more than the %d samples of shard %d/%d of a %d-sample collection; ask for more samples or use another file",
-			path, len(old), res.Total, opt.Shard, opt.Shards, opt.Samples)
-	}
-	if err := e.CheckDataset(old); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	for j, r := range old {
-		k := opt.Shard + j*opt.Shards
-		if idx, ok := SampleIndex(r.Source); !ok || idx != k {
-			return nil, fmt.Errorf("%s line %d: source %q, expected sample %d of shard %d/%d: the file was collected with other --shard settings (or is not a collection); use those settings or another file",
-				path, j+1, r.Source, k, opt.Shard, opt.Shards)
-		}
-		p, _, err := SamplePolicy(e, opt, k)
-		if err != nil {
-			return nil, err
-		}
-		if policyKey(p) != policyKey(r.Policy) {
-			return nil, fmt.Errorf("%s line %d: sample %d's policy is not the one seed %d draws: the file was collected with another --seed, ratio range or calibration; use those settings or another file",
-				path, j+1, k, opt.Seed)
-		}
-	}
 	res.Resumed, res.Records = len(old), old
 
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	for j := len(old); j < res.Total; j++ {
 		if err := ctx.Err(); err != nil {
 			return res, err
@@ -240,31 +269,50 @@ func Collect(ctx context.Context, e *Evaluator, path string, opt CollectOptions)
 	return res, f.Close()
 }
 
-// readForResume reads the records of a collection file (none when it
-// does not exist). A last line without its newline is a torn write: it is
-// cut off the file and its length returned.
-func readForResume(path string) (predictor.Dataset, int, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, 0, nil
-	}
+// errLocked says that another process holds a collection file's lock.
+var errLocked = errors.New("locked")
+
+// readForResume reads the records of the collection file f (named path).
+// A last line without its newline is a torn write: its length is
+// returned with the length keep of the complete lines before it, and the
+// caller cuts it off once the rest is known to be its collection. A file
+// that is not a dataset (any complete line not a valid record, or a lone
+// fragment that is not the start of one) is an error, and nothing is
+// changed.
+func readForResume(f *os.File, path string) (d predictor.Dataset, keep int64, torn int, err error) {
+	b, err := io.ReadAll(f)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, 0, err
 	}
-	torn := 0
+	notDataset := func(why string) error {
+		return fmt.Errorf("%s is not a dataset written by ppf collect (%s); it was left untouched: give --out a new file, or a collection to resume", path, why)
+	}
+	keep = int64(len(b))
 	if len(b) > 0 && b[len(b)-1] != '\n' {
-		keep := bytes.LastIndexByte(b, '\n') + 1
-		torn = len(b) - keep
-		if err := os.Truncate(path, int64(keep)); err != nil {
-			return nil, 0, fmt.Errorf("%s: removing a torn last line: %w", path, err)
+		k := bytes.LastIndexByte(b, '\n') + 1
+		frag := b[k:]
+		// A torn write is the start of a record: JSON text that begins as
+		// every record does.
+		const start = `{"model_id":`
+		n := min(len(frag), len(start))
+		if string(frag[:n]) != start[:n] || !utf8.Valid(frag) || bytes.IndexByte(frag, 0) >= 0 {
+			return nil, 0, 0, notDataset(fmt.Sprintf("its last line, %q, is neither a record nor the start of one", head(frag)))
 		}
-		b = b[:keep]
+		keep, torn = int64(k), len(frag)
+		b = b[:k]
 	}
-	d, err := predictor.ReadJSONL(bytes.NewReader(b))
+	d, err = predictor.ReadJSONL(bytes.NewReader(b))
 	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w", path, err)
+		return nil, 0, 0, notDataset(err.Error())
 	}
-	return d, torn, nil
+	return d, keep, torn, nil
+}
+
+func head(b []byte) string {
+	if len(b) > 40 {
+		b = b[:40]
+	}
+	return strings.ToValidUTF8(string(b), "?") + "..."
 }
 
 // writeRecord appends r as one line with a single write, then syncs.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -153,6 +154,56 @@ func loadData(paths string) (predictor.Dataset, error) {
 	return d, nil
 }
 
+// checkDuplicates refuses datasets holding a collected record twice:
+// the same sample (source tag with its sample index, "flap+2#17") with
+// the same policy of the same model and slice in one file, as two
+// collectors writing to one file leave them, or one file given twice.
+// Duplicated records would weigh twice in training and leak between the
+// training and held-out records. Records without a sample index (search,
+// agent) may repeat a policy and are not compared.
+func checkDuplicates(paths string) error {
+	var files []string
+	for _, p := range strings.Split(paths, ",") {
+		p = strings.TrimSpace(p)
+		for _, q := range files {
+			if sameFile(p, q) {
+				return fmt.Errorf("--data names %s twice (as %s and %s): every record would be in the training data twice", p, q, p)
+			}
+		}
+		files = append(files, p)
+		d, err := predictor.LoadDataset(p)
+		if err != nil {
+			return err
+		}
+		seen := map[string]int{}
+		for i, r := range d {
+			if _, ok := ppfnb.SampleIndex(r.Source); !ok {
+				continue
+			}
+			b, err := json.Marshal(struct {
+				Source, Model, Units string
+				Tokens               int
+				Policy               predictor.Policy
+			}{r.Source, r.ModelID, r.Units, r.Tokens, r.Policy})
+			if err != nil {
+				return err
+			}
+			if prev, dup := seen[string(b)]; dup {
+				return fmt.Errorf("%s line %d duplicates line %d (sample %q measured twice, as two collectors writing to one file leave it); remove the duplicated lines, or collect again into a new file",
+					p, i+1, prev, r.Source)
+			}
+			seen[string(b)] = i + 1
+		}
+	}
+	return nil
+}
+
+func sameFile(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
+}
+
 func runTrainPredictor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("train-predictor", "--model M --data FILE[,FILE] --out predictor.json [--test 0.2] [--seed S] [--json]", stderr)
 	model := fs.String("model", "stories260K", "the model the records were measured on (its pruning space)")
@@ -175,6 +226,9 @@ func runTrainPredictor(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	d, err := loadData(*data)
 	if err != nil {
+		return err
+	}
+	if err := checkDuplicates(*data); err != nil {
 		return err
 	}
 	for i, r := range d {

@@ -59,6 +59,23 @@ func Decode(r io.Reader) (*Agent, error) {
 		return nil, fmt.Errorf("damaged agent file: header says model %q with %d layers, its space %q with %d",
 			f.ModelID, f.Layers, f.Space.ModelID, len(f.Space.Layers))
 	}
+	if err := f.Space.Validate(); err != nil {
+		return nil, fmt.Errorf("damaged agent file: %w", err)
+	}
+	if err := f.Config.check(f.Space); err != nil {
+		return nil, fmt.Errorf("damaged agent file: %w", err)
+	}
+	// The weights actually present must be those of the config's sizes,
+	// checked before anything of those sizes is allocated.
+	H, D := f.Config.Hidden, 2*len(f.Space.Layers)
+	present := 0
+	for _, t := range f.Weights {
+		present += len(t.Data)
+	}
+	if want := H*numFeatures + H + D*H + D + D; present != want {
+		return nil, fmt.Errorf("damaged agent file: its weights hold %d values, but config.hidden %d over %d layers needs %d",
+			present, H, len(f.Space.Layers), want)
+	}
 	a, err := newAgent(f.Space, f.Config)
 	if err != nil {
 		return nil, fmt.Errorf("damaged agent file: %w", err)

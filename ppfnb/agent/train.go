@@ -50,7 +50,10 @@ func (c Config) check(s predictor.Space) error {
 		return fmt.Errorf("%w: ratio range up to %v, but model %q can lose at most %.4g with its minimums; lower RatioMax",
 			predictor.ErrUnreachable, c.RatioMax, s.ModelID, m)
 	}
-	if c.Hidden < 1 || !(c.MaxLogit > 0) || c.Steps < 0 || c.EvalEvery < 0 || c.RatiosPerStep < 1 || c.SamplesPerRatio < 2 || c.Epochs < 1 ||
+	if c.Hidden < 1 || c.Hidden > predictor.MaxDim {
+		return fmt.Errorf("agent config: config.hidden is %d: the hidden width must be from 1 to %d; start from DefaultConfig()", c.Hidden, predictor.MaxDim)
+	}
+	if !(c.MaxLogit > 0) || c.Steps < 0 || c.EvalEvery < 0 || c.RatiosPerStep < 1 || c.SamplesPerRatio < 2 || c.Epochs < 1 ||
 		!(c.Clip > 0) || !(c.LearningRate > 0) || !(c.InitStd > 0) || !(c.MinStd > 0) {
 		return fmt.Errorf("agent config %+v: sizes and rates must be positive and samples per ratio at least 2; start from DefaultConfig()", c)
 	}

@@ -52,6 +52,20 @@ func Decode(r io.Reader) (*Predictor, error) {
 		return nil, fmt.Errorf("damaged predictor file: header says model %q with %d layers, its space %q with %d",
 			f.ModelID, f.Layers, f.Space.ModelID, len(f.Space.Layers))
 	}
+	// Check the architecture's sizes against the weights actually present
+	// before allocating anything of its size.
+	_, _, size, err := f.Arch.plan(len(f.Space.Layers))
+	if err != nil {
+		return nil, fmt.Errorf("damaged predictor file: %w", err)
+	}
+	present := 0
+	for _, t := range f.Weights {
+		present += len(t.Data)
+	}
+	if present != size {
+		return nil, fmt.Errorf("damaged predictor file: its weights hold %d values, but arch %+v over %d layers has %d parameters",
+			present, f.Arch, len(f.Space.Layers), size)
+	}
 	p, err := newPredictor(f.Space, f.Arch, f.Norm)
 	if err != nil {
 		return nil, fmt.Errorf("damaged predictor file: %w", err)

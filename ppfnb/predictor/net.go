@@ -38,16 +38,36 @@ func CNNArch(kernel int) Arch {
 // MLPArch is the default plain network: dense layers of 64 and 32.
 func MLPArch() Arch { return Arch{Kind: "mlp", Hidden: []int{64, 32}} }
 
+// Bounds on a predictor network, checked before anything is allocated,
+// so that a damaged or hostile file cannot ask for terabytes: every
+// width, channel count and the kernel at most MaxDim, at most MaxDepth
+// convolutions and as many dense layers, and at most MaxParams
+// parameters in all.
+const (
+	MaxDim    = 1 << 16
+	MaxDepth  = 64
+	MaxParams = 1 << 24
+)
+
 func (a Arch) check() error {
+	dims := func(field string, ds []int) error {
+		if len(ds) > MaxDepth {
+			return fmt.Errorf("%s has %d entries, at most %d are allowed", field, len(ds), MaxDepth)
+		}
+		for i, d := range ds {
+			if d < 1 || d > MaxDim {
+				return fmt.Errorf("%s[%d] is %d: widths must be from 1 to %d", field, i, d, MaxDim)
+			}
+		}
+		return nil
+	}
 	switch a.Kind {
 	case "cnn":
-		if len(a.Channels) == 0 || a.Kernel < 1 || a.Kernel%2 == 0 {
-			return fmt.Errorf("cnn architecture %+v needs at least one convolution and an odd kernel width; start from CNNArch()", a)
+		if len(a.Channels) == 0 || a.Kernel < 1 || a.Kernel%2 == 0 || a.Kernel > MaxDim {
+			return fmt.Errorf("cnn architecture %+v needs at least one convolution and an odd kernel width (arch.kernel) up to %d; start from CNNArch()", a, MaxDim)
 		}
-		for _, c := range a.Channels {
-			if c < 1 {
-				return fmt.Errorf("cnn architecture %+v: channel counts must be positive", a)
-			}
+		if err := dims("arch.channels", a.Channels); err != nil {
+			return fmt.Errorf("cnn architecture: %w", err)
 		}
 	case "mlp":
 		if len(a.Channels) != 0 {
@@ -56,12 +76,57 @@ func (a Arch) check() error {
 	default:
 		return fmt.Errorf("architecture kind %q: want \"cnn\" or \"mlp\"", a.Kind)
 	}
-	for _, h := range a.Hidden {
-		if h < 1 {
-			return fmt.Errorf("architecture %+v: hidden widths must be positive", a)
-		}
+	if err := dims("arch.hidden", a.Hidden); err != nil {
+		return fmt.Errorf("%s architecture: %w", a.Kind, err)
 	}
 	return nil
+}
+
+// plan lays out the tensors of arch over L layers: their names, shapes
+// and the parameter count, refusing more than MaxParams. It allocates
+// nothing of the network's size.
+func (a Arch) plan(L int) (names []string, shapes [][]int, size int, err error) {
+	if err := a.check(); err != nil {
+		return nil, nil, 0, err
+	}
+	if L < 1 || L > MaxDim {
+		return nil, nil, 0, fmt.Errorf("%d layers: want 1 to %d", L, MaxDim)
+	}
+	add := func(name string, shape ...int) {
+		k := 1
+		for _, d := range shape {
+			if k > MaxParams/d {
+				k = MaxParams + 1
+				break
+			}
+			k *= d
+		}
+		names, shapes = append(names, name), append(shapes, shape)
+		size = min(size+k, MaxParams+1)
+	}
+	in := inputChannels
+	for i, c := range a.Channels {
+		add(fmt.Sprintf("conv%d.w", i), a.Kernel, in, c)
+		add(fmt.Sprintf("conv%d.b", i), c)
+		if i == 0 {
+			add("embed", L, c)
+		}
+		in = c
+	}
+	if a.Kind == "mlp" {
+		in = L * inputChannels
+	}
+	in++ // the ratio
+	for i, h := range append(append([]int{}, a.Hidden...), 1) {
+		add(fmt.Sprintf("dense%d.w", i), in, h)
+		add(fmt.Sprintf("dense%d.b", i), h)
+		in = h
+	}
+	if size > MaxParams {
+		return nil, nil, 0, fmt.Errorf("%s architecture (arch.channels %v, arch.hidden %v) over %d layers has more than %d parameters; use smaller widths",
+			a.Kind, a.Channels, a.Hidden, L, MaxParams)
+	}
+	return names, shapes, size, nil
 }
 
 // Tensor is one named weight array of a saved network, row-major.
@@ -100,37 +165,11 @@ type net struct {
 }
 
 func newNet(arch Arch, L int) (*net, error) {
-	if err := arch.check(); err != nil {
+	names, shapes, size, err := arch.plan(L)
+	if err != nil {
 		return nil, err
 	}
-	n := &net{arch: arch, L: L}
-	size := 0
-	add := func(name string, shape ...int) {
-		k := 1
-		for _, d := range shape {
-			k *= d
-		}
-		n.names, n.shapes = append(n.names, name), append(n.shapes, shape)
-		size += k
-	}
-	in := inputChannels
-	for i, c := range arch.Channels {
-		add(fmt.Sprintf("conv%d.w", i), arch.Kernel, in, c)
-		add(fmt.Sprintf("conv%d.b", i), c)
-		if i == 0 {
-			add("embed", L, c)
-		}
-		in = c
-	}
-	if arch.Kind == "mlp" {
-		in = L * inputChannels
-	}
-	in++ // the ratio
-	for i, h := range append(append([]int{}, arch.Hidden...), 1) {
-		add(fmt.Sprintf("dense%d.w", i), in, h)
-		add(fmt.Sprintf("dense%d.b", i), h)
-		in = h
-	}
+	n := &net{arch: arch, L: L, names: names, shapes: shapes}
 	n.params = make([]float64, size)
 	n.v = n.layout(n.params)
 	return n, nil
