@@ -160,10 +160,14 @@ func loadHF(dir string) (*Model, error) {
 		return nil, err
 	}
 
-	// Decide the classifier, then check every tensor's presence, shape and
-	// dtype before reading any of them.
+	// Decide the classifier, then check that the files can hold what the
+	// config describes, then every tensor's presence, shape and dtype,
+	// before reading (or planning) any of them.
 	_, hasHead := where["lm_head.weight"]
 	c.SharedClassifier = hc.TieWordEmbeddings || !hasHead
+	if err := checkHFBudget(c, sizes, files, len(where)); err != nil {
+		return nil, err
+	}
 	m := &Model{Config: c, Layers: make([]Layer, c.NumLayers)}
 	for i, s := range sizes {
 		m.Layers[i].NumHeads, m.Layers[i].NumKVHeads, m.Layers[i].HiddenDim = s.NumAttentionHeads, s.NumKeyValueHeads, s.IntermediateSize
@@ -222,6 +226,16 @@ func loadHF(dir string) (*Model, error) {
 	return m, m.Validate()
 }
 
+// Limits on config.json sizes. They are far above any real model; the
+// check of the config against the safetensors files does the rest.
+const (
+	maxHFHidden       = 1 << 20
+	maxHFIntermediate = 1 << 24
+	maxHFLayers       = 1 << 20
+	maxHFHeads        = 1 << 16
+	maxHFVocab        = 1 << 24
+)
+
 // toConfig checks a parsed config.json and returns the Config and the
 // sizes of each layer.
 func (hc *hfConfig) toConfig() (Config, []hfLayerSizes, error) {
@@ -239,15 +253,19 @@ func (hc *hfConfig) toConfig() (Config, []hfLayerSizes, error) {
 		return c, nil, fmt.Errorf("%w: hidden_act %q; only silu (SwiGLU) is supported", ErrUnsupportedModel, hc.HiddenAct)
 	}
 	for _, f := range []struct {
-		name string
-		v    int
+		name     string
+		v, limit int
 	}{
-		{"hidden_size", hc.HiddenSize}, {"intermediate_size", hc.IntermediateSize}, {"num_hidden_layers", hc.NumHiddenLayers},
-		{"num_attention_heads", hc.NumAttentionHeads}, {"vocab_size", hc.VocabSize},
+		{"hidden_size", hc.HiddenSize, maxHFHidden}, {"intermediate_size", hc.IntermediateSize, maxHFIntermediate},
+		{"num_hidden_layers", hc.NumHiddenLayers, maxHFLayers},
+		{"num_attention_heads", hc.NumAttentionHeads, maxHFHeads}, {"vocab_size", hc.VocabSize, maxHFVocab},
 	} {
-		if f.v <= 0 || f.v > 1<<24 {
-			return c, nil, fmt.Errorf("%w: %s is %d; it must be set to a positive size", ErrBadModel, f.name, f.v)
+		if f.v <= 0 || f.v > f.limit {
+			return c, nil, fmt.Errorf("%w: %s is %d; it must be set to a positive size, at most the limit %d (is config.json damaged?)", ErrBadModel, f.name, f.v, f.limit)
 		}
+	}
+	if hc.HeadDim == 0 && hc.HiddenSize%hc.NumAttentionHeads != 0 {
+		return c, nil, fmt.Errorf("%w: hidden_size %d is not a multiple of num_attention_heads %d, and head_dim is not set", ErrBadModel, hc.HiddenSize, hc.NumAttentionHeads)
 	}
 	c = Config{
 		Dim: hc.HiddenSize, HiddenDim: hc.IntermediateSize, NumLayers: hc.NumHiddenLayers,
@@ -329,6 +347,58 @@ func (hc *hfConfig) toConfig() (Config, []hfLayerSizes, error) {
 		}
 	}
 	return c, sizes, nil
+}
+
+// checkHFBudget compares what config c with per-layer sizes describes with
+// the safetensors files, without overflow and before anything is sized by
+// the config: the files must hold at least as many tensors as the config
+// requires, and at least as many data bytes as those tensors take in the
+// smallest readable dtype (2 bytes for F16 and BF16). This keeps a config
+// with absurd sizes next to small files from allocating anything.
+func checkHFBudget(c Config, sizes []hfLayerSizes, files []*stFile, tensors int) error {
+	D, V, hd := int64(c.Dim), int64(c.VocabSize), int64(c.HeadDim)
+	var need byteCount
+	need.add(2, V, D)
+	need.add(2, D)
+	if !c.SharedClassifier {
+		need.add(2, V, D)
+	}
+	for _, s := range sizes {
+		need.add(2, 2, D)
+		if s.NumAttentionHeads > 0 {
+			need.add(2, 2, int64(s.NumAttentionHeads), hd, D) // q, o
+			need.add(2, 2, int64(s.NumKeyValueHeads), hd, D)  // k, v
+		}
+		if s.IntermediateSize > 0 {
+			need.add(2, 3, int64(s.IntermediateSize), D)
+		}
+	}
+	var have int64
+	names := make([]string, 0, len(files))
+	for _, f := range files {
+		have += f.dataBytes()
+		names = append(names, filepath.Base(f.path))
+	}
+	sort.Strings(names)
+	if len(names) > 3 {
+		names = append(names[:3], fmt.Sprintf("%d more", len(names)-3))
+	}
+	what := fmt.Sprintf("config.json describes %d layers (hidden_size %d, vocab_size %d, head_dim %d)", c.NumLayers, c.Dim, c.VocabSize, c.HeadDim)
+	if n, ok := need.value(); !ok || n > have {
+		needs := fmt.Sprintf("at least %d bytes", n)
+		if !ok {
+			needs = "more bytes than a file can hold"
+		}
+		return fmt.Errorf("%w: %s, whose weights take %s, but %s hold %d bytes of tensor data; the config does not belong with these weights, or the weights are truncated",
+			ErrBadModel, what, needs, strings.Join(names, ", "), have)
+	}
+	// Every layer stores its two norms, whatever it prunes; a missing
+	// tensor beyond those is reported by name when the plan is checked.
+	if minimum := 2 + 2*len(sizes); minimum > tensors {
+		return fmt.Errorf("%w: %s, which need at least %d tensors, but %s hold %d; the config does not belong with these weights, or the weights are incomplete",
+			ErrBadModel, what, minimum, strings.Join(names, ", "), tensors)
+	}
+	return nil
 }
 
 // openHFWeights opens the safetensors files of dir and says which holds

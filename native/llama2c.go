@@ -37,7 +37,7 @@ func LoadLlama2C(path string) (*Model, error) {
 func readLlama2C(r io.Reader, size int64) (*Model, error) {
 	var head [9]int32
 	if size < 28 {
-		return nil, fmt.Errorf("%w: file is %d bytes, too short for a llama2.c header; is it a checkpoint?", ErrBadModel, size)
+		return nil, fmt.Errorf("%w: not a llama2.c checkpoint, or a damaged one: the file is %d bytes, too short for a llama2.c header", ErrBadModel, size)
 	}
 	if err := binary.Read(r, binary.LittleEndian, head[:7]); err != nil {
 		return nil, fmt.Errorf("%w: reading header: %v", ErrBadModel, err)
@@ -84,19 +84,33 @@ func readLlama2C(r io.Reader, size int64) (*Model, error) {
 	c.HeadDim = c.Dim / c.NumHeads
 
 	// The file size must match the header exactly: this catches truncated
-	// files and files of another format before anything is allocated.
+	// files and files of another format before anything is allocated. The
+	// sum is computed without overflow: a crafted header can describe more
+	// bytes than an int64 holds, and a wrapped sum could equal the file size.
 	L, D, H, V := int64(c.NumLayers), int64(c.Dim), int64(c.HiddenDim), int64(c.VocabSize)
-	kv := int64(c.NumKVHeads * c.HeadDim)
-	floats := V*D + L*(2*D+D*D+2*D*kv+D*D+3*D*H) + D
+	kv := int64(c.NumKVHeads) * int64(c.HeadDim)
+	var bytes byteCount
+	bytes.add(headerBytes)
+	bytes.add(4, V, D) // embedding
+	bytes.add(4, L, 2, D)
+	bytes.add(4, L, 2, D, D)  // wq, wo
+	bytes.add(4, L, 2, D, kv) // wk, wv
+	bytes.add(4, L, 3, D, H)  // w1, w2, w3
+	bytes.add(4, D)
 	if version == 0 {
-		floats += int64(c.SeqLen) * int64(c.HeadDim) // freq_cis_real and freq_cis_imag, unused
+		bytes.add(4, int64(c.SeqLen), int64(c.HeadDim)) // freq_cis_real and freq_cis_imag, unused
 	}
 	if !shared {
-		floats += V * D
+		bytes.add(4, V, D)
 	}
-	if want := headerBytes + 4*floats; size != want {
-		return nil, fmt.Errorf("%w: file is %d bytes but its header (dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d, seq_len %d) needs %d; the file is truncated or not a llama2.c checkpoint",
-			ErrBadModel, size, c.Dim, c.HiddenDim, c.NumLayers, c.NumHeads, c.NumKVHeads, c.VocabSize, c.SeqLen, want)
+	want, ok := bytes.value()
+	if !ok {
+		return nil, fmt.Errorf("%w: not a llama2.c checkpoint, or a damaged one: its header (%s) describes more weight bytes than a file can hold (the size overflows 64 bits), while the file is %d bytes; check that the path names a llama2.c .bin checkpoint",
+			ErrBadModel, describeLlama2CHeader(c), size)
+	}
+	if size != want {
+		return nil, fmt.Errorf("%w: not a llama2.c checkpoint, or a damaged one: the file is %d bytes but its header (%s) needs %d; the file is truncated or not a llama2.c checkpoint (re-download or re-export it)",
+			ErrBadModel, size, describeLlama2CHeader(c), want)
 	}
 
 	m := &Model{Config: c, Layers: make([]Layer, c.NumLayers)}
@@ -144,19 +158,45 @@ func readLlama2C(r io.Reader, size int64) (*Model, error) {
 	return m, m.Validate()
 }
 
+// Limits on llama2.c header fields. They are far above any real model and
+// keep the size arithmetic small; the file size check does the rest.
+const (
+	maxLlama2CDim    = 1 << 20
+	maxLlama2CHidden = 1 << 22
+	maxLlama2CLayers = 1 << 20
+	maxLlama2CHeads  = 1 << 16
+	maxLlama2CVocab  = 1 << 24
+	maxLlama2CSeqLen = 1 << 24
+)
+
+func describeLlama2CHeader(c Config) string {
+	return fmt.Sprintf("dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d, seq_len %d",
+		c.Dim, c.HiddenDim, c.NumLayers, c.NumHeads, c.NumKVHeads, c.VocabSize, c.SeqLen)
+}
+
 // checkHeader rejects headers whose numbers cannot describe a Llama model,
 // before they are used to size allocations.
 func checkHeader(c Config) error {
-	const maxSize = 1 << 20
-	for _, v := range []int{c.Dim, c.HiddenDim, c.NumLayers, c.NumHeads, c.NumKVHeads, c.VocabSize, c.SeqLen} {
-		if v <= 0 || v > maxSize {
-			return fmt.Errorf("%w: implausible header (dim %d, hidden %d, layers %d, heads %d, kv heads %d, vocab %d, seq_len %d); the file is not a llama2.c checkpoint or is corrupt",
-				ErrBadModel, c.Dim, c.HiddenDim, c.NumLayers, c.NumHeads, c.NumKVHeads, c.VocabSize, c.SeqLen)
+	for _, f := range []struct {
+		name     string
+		v, limit int
+	}{
+		{"dim", c.Dim, maxLlama2CDim}, {"hidden", c.HiddenDim, maxLlama2CHidden}, {"layers", c.NumLayers, maxLlama2CLayers},
+		{"heads", c.NumHeads, maxLlama2CHeads}, {"kv heads", c.NumKVHeads, maxLlama2CHeads},
+		{"vocab", c.VocabSize, maxLlama2CVocab}, {"seq_len", c.SeqLen, maxLlama2CSeqLen},
+	} {
+		if f.v <= 0 || f.v > f.limit {
+			return fmt.Errorf("%w: not a llama2.c checkpoint, or a damaged one: implausible header (%s): %s is %d, it must be positive and at most the limit %d",
+				ErrBadModel, describeLlama2CHeader(c), f.name, f.v, f.limit)
 		}
 	}
-	if c.Dim%c.NumHeads != 0 || (c.Dim/c.NumHeads)%2 != 0 || c.NumHeads%c.NumKVHeads != 0 {
-		return fmt.Errorf("%w: dim %d, %d heads and %d kv heads do not fit (dim must split into even-sized heads, heads into kv groups)",
-			ErrBadModel, c.Dim, c.NumHeads, c.NumKVHeads)
+	switch {
+	case c.Dim%c.NumHeads != 0 || (c.Dim/c.NumHeads)%2 != 0:
+		return fmt.Errorf("%w: not a llama2.c checkpoint, or a damaged one: dim %d and %d heads do not fit (dim must split into heads of an even size)",
+			ErrBadModel, c.Dim, c.NumHeads)
+	case c.NumHeads%c.NumKVHeads != 0:
+		return fmt.Errorf("%w: not a llama2.c checkpoint, or a damaged one: %d heads and %d kv heads do not fit (heads must split into kv groups)",
+			ErrBadModel, c.NumHeads, c.NumKVHeads)
 	}
 	return nil
 }

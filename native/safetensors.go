@@ -180,6 +180,16 @@ func readSafetensorsHeader(f *os.File, path string) (*stFile, error) {
 	return s, nil
 }
 
+// dataBytes is the number of tensor data bytes, which the header check
+// makes the bytes from the end of the header to the end of the file.
+func (s *stFile) dataBytes() int64 {
+	var n int64
+	for _, t := range s.tensors {
+		n += t.Offsets[1] - t.Offsets[0]
+	}
+	return n
+}
+
 // Close closes the file.
 func (s *stFile) Close() error { return s.f.Close() }
 
