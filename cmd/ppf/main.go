@@ -64,8 +64,21 @@ var commands = map[string]command{
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first Ctrl-C (or SIGTERM) cancels the context every long stage
+	// checks; the second ends the process at once, for a stage that does
+	// not check it.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "ppf: stopping (again to quit now)")
+		cancel()
+		<-sigs
+		fmt.Fprintln(os.Stderr, "ppf: quit")
+		os.Exit(130)
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
