@@ -109,7 +109,18 @@ func Generate(ctx context.Context, m *Model, tok Tokenizer, prompt string, steps
 	if tok.VocabSize() != m.VocabSize {
 		return nil, fmt.Errorf("the tokenizer has %d tokens but the model's vocabulary has %d: use the tokenizer that belongs to the model", tok.VocabSize(), m.VocabSize)
 	}
-	ids := tok.Encode(prompt, true)
+	var ids []int
+	if te, ok := tok.(interface {
+		EncodeErr(string, bool) ([]int, error)
+	}); ok {
+		// A hostile tokenizer.json's pattern times out with an error.
+		var err error
+		if ids, err = te.EncodeErr(prompt, true); err != nil {
+			return nil, err
+		}
+	} else {
+		ids = tok.Encode(prompt, true)
+	}
 	if len(ids) == 0 {
 		return nil, fmt.Errorf("the prompt encodes to no tokens and the tokenizer has no BOS; give a prompt")
 	}

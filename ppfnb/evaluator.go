@@ -10,6 +10,7 @@ import (
 
 	"github.com/ppfkit/ppf/native"
 	"github.com/ppfkit/ppf/native/prune"
+	"github.com/ppfkit/ppf/native/tokenizer"
 	"github.com/ppfkit/ppf/ppfnb/predictor"
 )
 
@@ -163,7 +164,10 @@ func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids := lm.Tokenizer.Encode(raw, true)
+	ids, err := tokenizer.EncodeErr(lm.Tokenizer, raw, true)
+	if err != nil {
+		return nil, err
+	}
 	sl := Slices{Text: textPath, Tokens: len(ids), SeqLen: min(def(o.SeqLen, DefaultSeqLen), lm.Model.SeqLen),
 		CalibSeqLen: min(def(o.CalibSeqLen, prune.DefaultCalibSeqLen), lm.Model.SeqLen)}
 	nc, ns := def(o.CalibTokens, prune.DefaultCalibTokens), def(o.SearchTokens, DefaultSearchTokens)
@@ -276,7 +280,10 @@ func tokenizePrefix(lm *LM, path string, n int) ([]int, error) {
 				text = raw[:chars+nl+1]
 			}
 		}
-		ids := lm.Tokenizer.Encode(text, true)
+		ids, err := tokenizer.EncodeErr(lm.Tokenizer, text, true)
+		if err != nil {
+			return nil, err
+		}
 		if len(ids) > n+1024 || len(text) == len(raw) {
 			return ids[:min(n, len(ids))], nil
 		}

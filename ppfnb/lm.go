@@ -105,7 +105,10 @@ func (lm *LM) Evaluate(ctx context.Context, dataPath string, opt native.EvalOpti
 	if err != nil {
 		return Eval{}, err
 	}
-	ids := lm.Tokenizer.Encode(text, true)
+	ids, err := tokenizer.EncodeErr(lm.Tokenizer, text, true)
+	if err != nil {
+		return Eval{}, err
+	}
 	if opt, err = lm.withBackend(opt); err != nil {
 		return Eval{}, err
 	}

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ppfkit/ppf/ppfnb/agent"
@@ -46,7 +48,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "ppf serve: the predictor page is at http://%s/ (Ctrl-C stops)\n", shown)
 
-	srv := &http.Server{Handler: web.Handler(files), ReadHeaderTimeout: 10 * time.Second}
+	handler := web.Handler(files)
+	if host.IP.IsLoopback() {
+		handler = loopbackOnly(handler, shown)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -66,6 +72,38 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// loopbackOnly refuses, with 403, requests whose Host header names
+// anything but this machine: localhost or a loopback address such as
+// 127.0.0.1 or [::1], with any port. A server bound to a loopback address
+// is reachable only from this machine, but a web page from elsewhere can
+// still reach it through a name of its own that it points at 127.0.0.1
+// (DNS rebinding); such requests carry that name in their Host header.
+func loopbackOnly(h http.Handler, shown string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !isLoopbackHost(r.Host) {
+			http.Error(w, fmt.Sprintf("ppf serve: refused: the request is for host %q, but this server answers only requests for localhost, 127.0.0.1 or [::1] (a guard against DNS rebinding); open http://%s/", r.Host, shown), http.StatusForbidden)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// isLoopbackHost reports whether the Host header hostport is localhost or a
+// loopback IP address, with or without a port.
+func isLoopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // serveFiles reads and checks the files the page opens with: a damaged
 // file, one of another version, or an agent of another model than the
 // predictor is refused here rather than in the browser.
@@ -76,7 +114,9 @@ func serveFiles(predPath, agentPath string) (web.Files, error) {
 		}
 		return web.Demo(), nil
 	}
-	f := web.Files{Note: "Predictor " + predPath}
+	// The note names the files without their directories: the page, and
+	// anyone who can load it, need not learn the local paths.
+	f := web.Files{Note: "Predictor " + filepath.Base(predPath)}
 	var err error
 	if f.Predictor, err = os.ReadFile(predPath); err != nil {
 		return web.Files{}, err
@@ -98,6 +138,6 @@ func serveFiles(predPath, agentPath string) (web.Files, error) {
 	if err := a.Check(p.Space()); err != nil {
 		return web.Files{}, fmt.Errorf("%s is not the agent of %s: %w", agentPath, predPath, err)
 	}
-	f.Note += ", agent " + agentPath
+	f.Note += ", agent " + filepath.Base(agentPath)
 	return f, nil
 }

@@ -93,7 +93,8 @@ func TestServe(t *testing.T) {
 		t.Error("/agent.json is not the agent file")
 	}
 	var cfg map[string]string
-	if err := json.Unmarshal(fetch(t, u+"config.json"), &cfg); err != nil || cfg["predictor"] != "predictor.json" || !strings.Contains(cfg["note"], pred) {
+	if err := json.Unmarshal(fetch(t, u+"config.json"), &cfg); err != nil || cfg["predictor"] != "predictor.json" ||
+		cfg["note"] != "Predictor m.predictor.json, agent m.agent.json" {
 		t.Errorf("config %v %v", cfg, err)
 	}
 	if len(fetch(t, u+"ppf.wasm")) < 100000 {
@@ -136,5 +137,58 @@ func TestServeRefuses(t *testing.T) {
 	}
 	if _, _, code := ppf(t, "serve", "stray"); code != 2 {
 		t.Errorf("a stray argument: exit %d, want 2", code)
+	}
+}
+
+// TestServeConfigNoPaths checks that config.json, which any page that
+// reaches the server can read, names the files without their directories.
+func TestServeConfigNoPaths(t *testing.T) {
+	demo := web.Demo()
+	dir := filepath.Join(t.TempDir(), "secret-dir")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pred, ag := filepath.Join(dir, "m.predictor.json"), filepath.Join(dir, "m.agent.json")
+	os.WriteFile(pred, demo.Predictor, 0o644)
+	os.WriteFile(ag, demo.Agent, 0o644)
+	cfg := fetch(t, serve(t, "--predictor", pred, "--agent", ag)+"config.json")
+	if bytes.Contains(cfg, []byte("secret-dir")) || bytes.Contains(cfg, []byte(filepath.ToSlash(dir))) {
+		t.Errorf("config.json shows the local directory: %s", cfg)
+	}
+	if !bytes.Contains(cfg, []byte("m.predictor.json")) || !bytes.Contains(cfg, []byte("m.agent.json")) {
+		t.Errorf("config.json does not name the files: %s", cfg)
+	}
+}
+
+// TestServeHostCheck checks the guard against DNS rebinding: a server on a
+// loopback address answers only requests for localhost or a loopback IP.
+func TestServeHostCheck(t *testing.T) {
+	u := serve(t)
+	port := u[strings.LastIndex(u, ":")+1 : len(u)-1]
+	get := func(host string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", u+"config.json", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port, "LocalHost", "127.0.0.1", "[::1]:" + port, "[::1]"} {
+		if code, body := get(host); code != 200 {
+			t.Errorf("Host %s: %d %q, want 200", host, code, body)
+		}
+	}
+	for _, host := range []string{"evil.example", "evil.example:" + port, "localhost.evil.example:" + port, "127.0.0.1.nip.io"} {
+		code, body := get(host)
+		if code != http.StatusForbidden || !strings.Contains(body, "DNS rebinding") || !strings.Contains(body, host) {
+			t.Errorf("Host %s: %d %q, want 403 naming the host and DNS rebinding", host, code, body)
+		}
 	}
 }

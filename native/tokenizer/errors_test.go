@@ -2,12 +2,14 @@ package tokenizer
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // tinyHF is a minimal valid tokenizer.json: "ab" merges into one token.
@@ -144,4 +146,72 @@ func FuzzParse(f *testing.F) {
 			tok.Piece(tok.BOS(), id)
 		}
 	})
+}
+
+// TestTokenizerPatternTimeout checks that a Split pattern that backtracks
+// catastrophically fails encoding with a clean error in about a second.
+// `(a|aa)+$` on 41 'a' and a '!' needs over a minute without the timeout;
+// the test gives up after 5 s so that such a build fails rather than hangs.
+func TestTokenizerPatternTimeout(t *testing.T) {
+	const pattern = `(a|aa)+$`
+	path := writeTemp(t, "tokenizer.json", []byte(`{
+		"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a|aa)+$"}, "behavior": "Isolated", "invert": false},
+		"model": {"type": "BPE", "vocab": {"a": 0, "!": 1, "aa": 2}, "merges": ["a a"]}}`))
+	tok, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.Encode("aaa", false); !equalIDs(got, []int{2, 0}) { // a matching input is fast
+		t.Fatalf(`Encode("aaa") = %v, want [2 0]`, got)
+	}
+	text := strings.Repeat("a", 41) + "!"
+	for _, c := range []struct {
+		name   string
+		encode func() ([]int, error)
+	}{
+		{"EncodeErr", func() ([]int, error) { return EncodeErr(tok, text, true) }},
+		{"Encode", func() (ids []int, err error) { // panics with the same error
+			defer func() {
+				if r := recover(); r != nil {
+					err, _ = r.(error)
+					if err == nil {
+						err = fmt.Errorf("panic: %v", r)
+					}
+				}
+			}()
+			return tok.Encode(text, true), nil
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			type result struct {
+				ids []int
+				err error
+			}
+			done := make(chan result, 1)
+			start := time.Now()
+			go func() {
+				ids, err := c.encode()
+				done <- result{ids, err}
+			}()
+			select {
+			case r := <-done:
+				took := time.Since(start)
+				if r.err == nil {
+					t.Fatalf("no error after %v; ids %v", took, r.ids)
+				}
+				if !errors.Is(r.err, ErrBadTokenizer) {
+					t.Errorf("error %v is not ErrBadTokenizer", r.err)
+				}
+				want := fmt.Sprintf("tokenizer: %s: the pre-tokenizer pattern %q took longer than 1s to match: the tokenizer.json is damaged or hostile", path, pattern)
+				if r.err.Error() != want {
+					t.Errorf("error\n%s\nwant\n%s", r.err, want)
+				}
+				if took > 2500*time.Millisecond {
+					t.Errorf("took %v, want about 1 s", took)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("still encoding %d characters after 5 s: the pattern has no timeout", len(text))
+			}
+		})
+	}
 }

@@ -327,7 +327,24 @@ func (t *HF) splitAdded(text string) []section {
 }
 
 // Encode runs the pipeline; BOS is prepended when bos is true and known.
+//
+// Encode panics with the error of EncodeErr when a pre-tokenizer pattern
+// times out, which only a damaged or hostile tokenizer.json can cause;
+// callers that load tokenizer files they do not trust should call EncodeErr
+// (or the package function EncodeErr) instead.
 func (t *HF) Encode(text string, bos bool) []int {
+	ids, err := t.EncodeErr(text, bos)
+	if err != nil {
+		panic(err)
+	}
+	return ids
+}
+
+// EncodeErr is Encode with an error instead of a panic. Its only error is a
+// pre-tokenizer Split pattern that takes longer than one second (a generous
+// budget: real patterns take microseconds) to find one match, such as the
+// catastrophically backtracking `(a|aa)+$`; the error wraps ErrBadTokenizer.
+func (t *HF) EncodeErr(text string, bos bool) ([]int, error) {
 	var out []int
 	if bos && t.bos >= 0 {
 		out = append(out, t.bos)
@@ -348,7 +365,10 @@ func (t *HF) Encode(text string, bos bool) []int {
 		}
 		spans := []span{{s, sec.start == 0}}
 		for _, p := range t.preTokenizers {
-			spans = p(spans)
+			var err error
+			if spans, err = p(spans); err != nil {
+				return nil, err
+			}
 		}
 		for _, sp := range spans {
 			word = t.bpeWord(&m, word[:0], sp.text)
@@ -357,7 +377,7 @@ func (t *HF) Encode(text string, bos bool) []int {
 			}
 		}
 	}
-	return out
+	return out, nil
 }
 
 // bpeWord appends the ids of one pre-token to dst.

@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	// Go's regexp has no lookahead, and the pre-tokenizer patterns of
@@ -116,8 +117,9 @@ type span struct {
 	first bool
 }
 
-// preTokenizer splits spans into smaller spans.
-type preTokenizer func([]span) []span
+// preTokenizer splits spans into smaller spans. Its only error is a
+// *patternTimeoutError.
+type preTokenizer func([]span) ([]span, error)
 
 func buildPreTokenizers(c *hfComponent, path string) ([]preTokenizer, error) {
 	if c == nil {
@@ -152,14 +154,14 @@ func buildPreTokenizers(c *hfComponent, path string) ([]preTokenizer, error) {
 			return nil, badf(path, "pre-tokenizer Split pattern %q: %v", expr, err)
 		}
 		keep := c.Behavior == "Isolated"
-		return []preTokenizer{func(in []span) []span { return regexSplit(re, in, keep) }}, nil
+		return []preTokenizer{func(in []span) ([]span, error) { return regexSplit(re, in, keep, path) }}, nil
 	case "ByteLevel":
 		prefix := c.AddPrefixSpace != nil && *c.AddPrefixSpace
 		var re *regexp2.Regexp
 		if c.UseRegex == nil || *c.UseRegex {
 			re, _ = compileSplit(gpt2Pattern) // a constant that compiles
 		}
-		return []preTokenizer{func(in []span) []span {
+		return []preTokenizer{func(in []span) ([]span, error) {
 			if prefix {
 				for i := range in {
 					if !strings.HasPrefix(in[i].text, " ") {
@@ -168,12 +170,15 @@ func buildPreTokenizers(c *hfComponent, path string) ([]preTokenizer, error) {
 				}
 			}
 			if re != nil {
-				in = regexSplit(re, in, true)
+				var err error
+				if in, err = regexSplit(re, in, true, path); err != nil {
+					return nil, err
+				}
 			}
 			for i := range in {
 				in[i].text = toByteLevel(in[i].text)
 			}
-			return in
+			return in, nil
 		}}, nil
 	case "Metaspace":
 		repl := c.Replacement
@@ -182,7 +187,7 @@ func buildPreTokenizers(c *hfComponent, path string) ([]preTokenizer, error) {
 		}
 		scheme := metaspaceScheme(c)
 		split := c.Split == nil || *c.Split
-		return []preTokenizer{func(in []span) []span {
+		return []preTokenizer{func(in []span) ([]span, error) {
 			var out []span
 			for _, s := range in {
 				t := strings.ReplaceAll(s.text, " ", repl)
@@ -203,7 +208,7 @@ func buildPreTokenizers(c *hfComponent, path string) ([]preTokenizer, error) {
 					t = t[len(repl)+i:]
 				}
 			}
-			return out
+			return out, nil
 		}}, nil
 	}
 	return nil, unsupportedf(path, "pre-tokenizer %q is not supported (supported: Sequence, Split, ByteLevel, Metaspace)", c.Type)
@@ -221,21 +226,53 @@ func metaspaceScheme(c *hfComponent) string {
 	return "always"
 }
 
+// patternTimeout is how long one search for the next match of a
+// pre-tokenizer pattern may take. The patterns of real tokenizers (GPT-2,
+// Llama 3 and the like) find each match in microseconds, even in megabytes
+// of text; a search that runs for a whole second is catastrophic
+// backtracking, as in `(a|aa)+$`, which needs minutes for 41 characters.
+// Such a pattern can only come from a damaged or hostile tokenizer.json,
+// and encoding then fails with a *patternTimeoutError instead of hanging.
+const patternTimeout = time.Second
+
+// patternTimeoutError reports a pre-tokenizer pattern that took longer than
+// patternTimeout to find a match. It wraps ErrBadTokenizer.
+type patternTimeoutError struct {
+	Path    string        // the tokenizer file
+	Pattern string        // the regular expression, as in the file
+	Timeout time.Duration // patternTimeout
+}
+
+func (e *patternTimeoutError) Error() string {
+	return fmt.Sprintf("tokenizer: %s: the pre-tokenizer pattern %q took longer than %v to match: the tokenizer.json is damaged or hostile", e.Path, e.Pattern, e.Timeout)
+}
+
+// Unwrap makes errors.Is(err, ErrBadTokenizer) true.
+func (e *patternTimeoutError) Unwrap() error { return ErrBadTokenizer }
+
 // compileSplit compiles a pre-tokenizer pattern with no backtracking limit
-// and no timeout: the only ways a regexp2 match can fail.
+// and a match timeout of patternTimeout: a match can only fail by timing
+// out.
 func compileSplit(expr string) (*regexp2.Regexp, error) {
-	return regexp2.Compile(expr, regexp2.OptionMaxBacktrackingStackSize(-1))
+	re, err := regexp2.Compile(expr, regexp2.OptionMaxBacktrackingStackSize(-1))
+	if err != nil {
+		return nil, err
+	}
+	re.MatchTimeout = patternTimeout // applies to each search for the next match
+	return re, nil
 }
 
 // regexSplit splits each span at the matches of re: the matches and the
 // text between them become spans (keep=true, "Isolated") or only the text
-// between them does (keep=false, "Removed").
-func regexSplit(re *regexp2.Regexp, in []span, keep bool) []span {
+// between them does (keep=false, "Removed"). It fails only when a match
+// takes longer than patternTimeout; path names the tokenizer file.
+func regexSplit(re *regexp2.Regexp, in []span, keep bool, path string) ([]span, error) {
 	var out []span
 	for _, s := range in {
 		matches, err := re.FindAllStringIndex(s.text, -1)
 		if err != nil {
-			panic(fmt.Sprintf("tokenizer: regexp2 failed although compiled without limits: %v", err))
+			// regexp2's error quotes the whole input: report the pattern instead.
+			return nil, &patternTimeoutError{Path: path, Pattern: re.String(), Timeout: re.MatchTimeout}
 		}
 		prev := 0
 		add := func(from, to int) {
@@ -252,7 +289,7 @@ func regexSplit(re *regexp2.Regexp, in []span, keep bool) []span {
 		}
 		add(prev, len(s.text))
 	}
-	return out
+	return out, nil
 }
 
 // toByteLevel writes each byte of s as its GPT-2 byte-level character.

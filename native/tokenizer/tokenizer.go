@@ -32,6 +32,19 @@ type Tokenizer interface {
 	EOS() int
 }
 
+// EncodeErr returns the token ids of text as t.Encode does, but returns
+// an error where t.Encode would panic: a Hugging Face tokenizer.json whose
+// pre-tokenizer pattern backtracks catastrophically (see HF.EncodeErr).
+// Tokenizers of the other formats never fail.
+func EncodeErr(t Tokenizer, text string, bos bool) ([]int, error) {
+	if e, ok := t.(interface {
+		EncodeErr(string, bool) ([]int, error)
+	}); ok {
+		return e.EncodeErr(text, bos)
+	}
+	return t.Encode(text, bos), nil
+}
+
 // Sentinel errors, wrapped with %w by the loaders; test with errors.Is.
 var (
 	// ErrBadTokenizer reports a tokenizer file that is corrupt or truncated.

