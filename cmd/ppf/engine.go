@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -21,9 +22,9 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	tok := fs.String("tokenizer", "", "tokenizer file (default: the one beside the model)")
 	var opt ppfnb.GenerateOptions
 	fs.StringVar(&opt.Prompt, "prompt", "", "text to start from (after BOS)")
-	fs.IntVar(&opt.Steps, "steps", 256, "forward passes, prompt included, as in llama2.c (0: the model's context)")
-	fs.Float64Var(&opt.Temperature, "temperature", 0, "sampling temperature; 0 is greedy")
-	fs.Float64Var(&opt.TopP, "top-p", 0.9, "nucleus sampling threshold when temperature > 0 (1 disables it)")
+	countOrVar(fs, &opt.Steps, "steps", 256, "context", "steps", "forward passes, prompt included, as in llama2.c, or context: the model's context")
+	rangeVar(fs, &opt.Temperature, "temperature", 0, 0, math.Inf(1), false, true, "sampling temperature; 0 is greedy")
+	rangeVar(fs, &opt.TopP, "top-p", 0.9, 0, 1, true, false, "nucleus sampling threshold in (0, 1] when temperature > 0 (1 disables it)")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "random seed for sampling")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -46,8 +47,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	model := fs.String("model", "stories260K", "model name or path")
 	tok := fs.String("tokenizer", "", "tokenizer file (default: the one beside the model)")
 	data := fs.String("data", "tinystories/TinyStories-valid-excerpt.txt", "text file, a path or relative to $PPF_DATA")
-	seqLen := fs.Int("seqlen", 0, "window length in tokens (default: the model's context)")
-	maxTokens := fs.Int("max-tokens", 0, "evaluate only the first N tokens of the text (0: all)")
+	seqLen := count(fs, "seqlen", 0, 0, "tokens", "window length in tokens (0: the model's context)")
+	maxTokens := new(int)
+	countOrVar(fs, maxTokens, "max-tokens", 0, "all", "tokens", "evaluate only the first N tokens of the text, or all")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	backend := fs.String("backend", "cpu", backendUsage("where perplexity is measured"))
 	if err := parse(fs, args); err != nil {
@@ -78,7 +80,7 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := newFlags("tokenize", "--tokenizer T [--no-bos] TEXT", stderr)
 	path := fs.String("tokenizer", "", "tokenizer file, or a model name/path whose tokenizer to use")
 	noBOS := fs.Bool("no-bos", false, "do not prepend BOS")
-	if err := parse(fs, args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if *path == "" {
@@ -101,7 +103,10 @@ func runTokenize(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	ids := t.Encode(strings.Join(fs.Args(), " "), !*noBOS)
+	ids, err := tokenizer.EncodeErr(t, strings.Join(fs.Args(), " "), !*noBOS)
+	if err != nil {
+		return err
+	}
 	if ids == nil {
 		ids = []int{}
 	}

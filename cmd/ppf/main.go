@@ -105,6 +105,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	case errors.As(err, new(*flagError)):
+		fmt.Fprintf(stderr, "ppf %s: %v\n", name, err)
+		return 2
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "ppf: interrupted")
 		return 130
@@ -127,12 +130,26 @@ func newFlags(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parse parses a command line that has only flags: it validates the
+// flags' values and refuses a positional argument.
 func parse(fs *flag.FlagSet, args []string) error {
+	if err := parseArgs(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return flagErrorf("unexpected argument %q: %s takes only flags", fs.Arg(0), fs.Name())
+	}
+	return nil
+}
+
+// parseArgs parses a command line with flags and validates their values;
+// positional arguments are left to the command.
+func parseArgs(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return errUsage
 	}
-	return nil
+	return checkFlags(fs)
 }

@@ -28,8 +28,8 @@ func (f *evalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "stories260K", "model name or path")
 	fs.StringVar(&f.tok, "tokenizer", "", "tokenizer file (default: the one beside the model)")
 	fs.StringVar(&f.text, "text", ppfnb.DefaultText, "in-domain text: its first 4096 tokens calibrate, the next --search-tokens are the search slice, the rest the report slice")
-	fs.IntVar(&f.searchTokens, "search-tokens", ppfnb.DefaultSearchTokens, "length of the search slice in tokens (collection and search must agree)")
-	fs.IntVar(&f.seqLen, "seqlen", ppfnb.DefaultSeqLen, "window of every measurement in tokens (or the model's context if shorter)")
+	countVar(fs, &f.searchTokens, "search-tokens", ppfnb.DefaultSearchTokens, 1, "tokens", "length of the search slice in tokens (collection and search must agree)")
+	countVar(fs, &f.seqLen, "seqlen", ppfnb.DefaultSeqLen, 1, "tokens", "window of every measurement in tokens (or the model's context if shorter)")
 	fs.StringVar(&f.backend, "backend", "cpu", backendUsage("where perplexity is measured"))
 	fs.StringVar(&f.units, "units", ppfnb.UnitsFLAP, "which units a policy keeps inside a layer: flap (fluctuation score with bias compensation) or wanda-sp")
 }
@@ -79,14 +79,14 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	f.register(fs)
 	out := fs.String("out", "", "JSON Lines file of measured policies (resumed when it exists) (required)")
 	var opt ppfnb.CollectOptions
-	fs.IntVar(&opt.Samples, "samples", 300, "samples of the whole collection, all shards together")
+	countVar(fs, &opt.Samples, "samples", 300, 1, "policies", "samples of the whole collection, all shards together")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "fixes every sample's policy: shards of one seed merge into the single run")
 	shard := fs.String("shard", "0/1", "measure shard i of n: the samples k with k mod n == i")
-	fs.Float64Var(&opt.RatioMin, "ratio-min", ppfnb.DefaultRatioMin, "smallest global ratio drawn")
-	fs.Float64Var(&opt.RatioMax, "ratio-max", ppfnb.DefaultRatioMax, "largest global ratio drawn")
+	ratioVar(fs, &opt.RatioMin, "ratio-min", ppfnb.DefaultRatioMin, "smallest global ratio drawn")
+	ratioVar(fs, &opt.RatioMax, "ratio-max", ppfnb.DefaultRatioMax, "largest global ratio drawn")
 	merge := fs.Bool("merge", false, "merge the shard files given as arguments into --out, sorted by sample index")
 	asJSON := fs.Bool("json", false, "print one JSON object")
-	if err := parse(fs, args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -109,7 +109,7 @@ func runCollect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return nil
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q: shard files are merged with --merge", fs.Args())
+		return flagErrorf("unexpected argument %q: shard files are merged with --merge", fs.Arg(0))
 	}
 	var err error
 	if opt.Shard, opt.Shards, err = parseShard(*shard); err != nil {
@@ -209,7 +209,8 @@ func runTrainPredictor(ctx context.Context, args []string, stdout, stderr io.Wri
 	model := fs.String("model", "stories260K", "the model the records were measured on (its pruning space)")
 	data := fs.String("data", "", "JSON Lines dataset(s), comma-separated (required)")
 	out := fs.String("out", "", "predictor file to write (required)")
-	test := fs.Float64("test", 0.2, "share of the records held out to judge the predictor (0: train on all)")
+	test := new(float64)
+	ratioVar(fs, test, "test", 0.2, "share of the records held out to judge the predictor (0: train on all)")
 	seed := fs.Uint64("seed", 1, "seed of the split and of training")
 	arch := fs.String("arch", "cnn", "network: cnn (kernel 1), cnn3 (kernel 3) or mlp")
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -296,9 +297,9 @@ func runTrainAgent(ctx context.Context, args []string, stdout, stderr io.Writer)
 	model := fs.String("model", "", "check that the predictor was trained for this model")
 	out := fs.String("out", "", "agent file to write (required)")
 	cfg := agent.DefaultConfig()
-	fs.Float64Var(&cfg.RatioMin, "ratio-min", 0.05, "smallest ratio the agent serves")
-	fs.Float64Var(&cfg.RatioMax, "ratio-max", 0.6, "largest ratio the agent serves")
-	fs.IntVar(&cfg.Steps, "steps", cfg.Steps, "PPO updates")
+	ratioVar(fs, &cfg.RatioMin, "ratio-min", 0.05, "smallest ratio the agent serves")
+	ratioVar(fs, &cfg.RatioMax, "ratio-max", 0.6, "largest ratio the agent serves")
+	countVar(fs, &cfg.Steps, "steps", cfg.Steps, 1, "updates", "PPO updates")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parse(fs, args); err != nil {

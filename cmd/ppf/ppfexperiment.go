@@ -30,10 +30,10 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	ratios := fs.String("ratios", "0.1,0.2,0.3,0.4,0.5", "global pruning ratios of the table")
 	quick := fs.Bool("quick", false, "a smaller run (300 policies, no WikiText-2, shorter searches): under 3 minutes on stories260K")
 	out := fs.String("out", "", "keep dataset.jsonl (resumed on the next run), search.jsonl, predictor.json, agent.json and results.json here")
-	samples := fs.Int("samples", 0, "policies to collect (default 4000, quick 300)")
-	wiki := fs.Int("wiki-tokens", -1, "WikiText-2 tokens of the extra report text; -1: 100000, or none with --quick or when --text is WikiText-2")
-	report := fs.Int("report-tokens", -1, "length of the report slice in tokens; -1: the rest of --text (32768 at most with --quick)")
-	rounds := fs.Int("rounds", 0, "search rounds per ratio (default 6, quick 3)")
+	samples := optionalCount(fs, "samples", 1, "policies", "policies to collect (default 4000, quick 300)")
+	wiki := optionalCount(fs, "wiki-tokens", 0, "tokens", "WikiText-2 tokens of the extra report text, 0 for none (default 100000, or none with --quick or when --text is WikiText-2)")
+	report := optionalCount(fs, "report-tokens", 1, "tokens", "length of the report slice in tokens (default: the rest of --text, 32768 at most with --quick)")
+	rounds := optionalCount(fs, "rounds", 1, "rounds", "search rounds per ratio (default 6, quick 3)")
 	seed := fs.Uint64("seed", 1, "seed of everything")
 	asJSON := fs.Bool("json", false, "print results.json's object")
 	markdown := fs.Bool("markdown", false, "print Markdown tables")
@@ -47,17 +47,17 @@ func runExperiment(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if o.Ratios, err = parseRatios(*ratios); err != nil {
 		return err
 	}
-	if *samples > 0 {
-		o.Samples = *samples
+	if samples.set {
+		o.Samples = samples.n
 	}
-	if *wiki >= 0 {
-		o.WikiTokens = *wiki
+	if wiki.set {
+		o.WikiTokens = wiki.n
 	}
-	if *report >= 0 {
-		o.ReportTokens = *report
+	if report.set {
+		o.ReportTokens = report.n
 	}
-	if *rounds > 0 {
-		o.Search.Rounds = *rounds
+	if rounds.set {
+		o.Search.Rounds = rounds.n
 	}
 	st := &stages{w: stderr}
 	o.Stage, o.Log, o.Progress = st.stage, st.log, st.progress

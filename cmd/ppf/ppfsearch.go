@@ -46,18 +46,19 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	prPath := fs.String("predictor", "", "predictor file (required)")
 	data := fs.String("data", "", "the predictor's dataset(s), comma-separated, for refits (required)")
 	agPath := fs.String("agent", "", "agent file: its policy is one of the starts")
-	ratio := fs.Float64("ratio", -1, "the global pruning ratio to search at (required)")
+	ratioFlag := requiredRatio(fs, "ratio", "the global pruning ratio to search at, in [0, 1) (required)")
+	ratio := ratioFlag.p
 	var opt ppfnb.SearchOptions
-	fs.IntVar(&opt.Rounds, "rounds", 4, "active-learning rounds")
-	fs.IntVar(&opt.Verify, "verify", 8, "candidates measured for real per round")
-	fs.IntVar(&opt.Generations, "generations", 30, "generations on the predictor per round")
+	countVar(fs, &opt.Rounds, "rounds", 4, 1, "rounds", "active-learning rounds")
+	countVar(fs, &opt.Verify, "verify", 8, 1, "candidates", "candidates measured for real per round")
+	countVar(fs, &opt.Generations, "generations", 30, 1, "generations", "generations on the predictor per round")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "seed (also of the random baseline start)")
 	records := fs.String("records", "", "append every measurement of the search to this JSON Lines file (not a collection file)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *prPath == "" || *data == "" || *ratio == -1 {
+	if *prPath == "" || *data == "" || !ratioFlag.set {
 		fs.Usage()
 		return fmt.Errorf("--predictor, --data and --ratio are required")
 	}
@@ -173,7 +174,8 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	model := fs.String("model", "", "check that the predictor was trained for this model")
 	policy := fs.String("policy", "", `policy to score: JSON {"layers":[{"head_units":..,"mlp_units":..},...]} or @FILE`)
 	agPath := fs.String("agent", "", "score the agent's policy at --ratio instead")
-	ratio := fs.Float64("ratio", -1, "ratio for --agent")
+	ratioFlag := requiredRatio(fs, "ratio", "ratio for --agent, in [0, 1)")
+	ratio := ratioFlag.p
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -192,7 +194,7 @@ func runPredict(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err != nil {
 			return err
 		}
-		if *ratio == -1 {
+		if !ratioFlag.set {
 			return fmt.Errorf("--agent needs --ratio")
 		}
 		if p, err = a.Policy(*ratio); err != nil {

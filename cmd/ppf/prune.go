@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/ppfkit/ppf/native"
 	"github.com/ppfkit/ppf/native/prune"
+	"github.com/ppfkit/ppf/native/tokenizer"
 	"github.com/ppfkit/ppf/ppfnb"
 )
 
@@ -30,15 +32,15 @@ func (f *pruneFlags) register(fs *flag.FlagSet, method string) {
 	fs.StringVar(&f.model, "model", "stories260K", "model name or path")
 	fs.StringVar(&f.tok, "tokenizer", "", "tokenizer file (default: the one beside the model)")
 	fs.StringVar(&f.calib, "calib", defaultCalib, "calibration text, a path or relative to $PPF_DATA; its first --calib-tokens tokens calibrate")
-	fs.IntVar(&f.calibTokens, "calib-tokens", prune.DefaultCalibTokens, "calibration tokens, from the start of --calib (tokenized once with BOS)")
-	fs.IntVar(&f.calSL, "calib-seqlen", prune.DefaultCalibSeqLen, "calibration window length in tokens")
+	countVar(fs, &f.calibTokens, "calib-tokens", prune.DefaultCalibTokens, 1, "tokens", "calibration tokens, from the start of --calib (tokenized once with BOS)")
+	countVar(fs, &f.calSL, "calib-seqlen", prune.DefaultCalibSeqLen, 1, "tokens", "calibration window length in tokens")
 	fs.StringVar(&f.opt.Method, "method", method, "allocation method: "+strings.Join(prune.Methods(), ", "))
 	fs.StringVar(&f.opt.Score, "score", "", "score within layers for uniform, owl, random: magnitude, wanda-sp or fluctuation (default: the method's)")
 	fs.StringVar(&f.bias, "bias", "auto", "compensate removed units with a bias from mean inputs: auto (flap only), on or off")
-	fs.IntVar(&f.opt.MinGroups, "min-groups", 1, "key/value groups (with their query heads) every kept layer keeps (0: none)")
-	fs.IntVar(&f.opt.MinChannels, "min-channels", 1, "MLP channels every kept layer keeps (0: none)")
-	fs.Float64Var(&f.opt.OutlierM, "owl-m", 5, "OWL: outlier threshold, times the layer's mean Wanda score")
-	fs.Float64Var(&f.opt.Lambda, "owl-lambda", 0.08, "OWL: layer ratios span a band twice this wide around the target")
+	countVar(fs, &f.opt.MinGroups, "min-groups", 1, 0, "groups", "key/value groups (with their query heads) every kept layer keeps (0: none)")
+	countVar(fs, &f.opt.MinChannels, "min-channels", 1, 0, "channels", "MLP channels every kept layer keeps (0: none)")
+	rangeVar(fs, &f.opt.OutlierM, "owl-m", 5, 0, math.Inf(1), true, true, "OWL: outlier threshold, times the layer's mean Wanda score")
+	rangeVar(fs, &f.opt.Lambda, "owl-lambda", 0.08, 0, 0.5, true, false, "OWL: layer ratios span a band twice this wide around the target, in (0, 0.5]")
 	fs.Uint64Var(&f.opt.Seed, "seed", 1, "seed of the random method")
 }
 
@@ -75,12 +77,25 @@ func (f *pruneFlags) prune(ctx context.Context, stderr io.Writer) (*pruned, erro
 	if err != nil {
 		return nil, err
 	}
+	// The minimums are checked against the model, not clamped to it.
+	groups, channels := 0, 0
+	for _, l := range prune.ShapeOf(lm.Model).Layers {
+		groups, channels = max(groups, l.KVHeads), max(channels, l.Channels)
+	}
+	if f.opt.MinGroups > groups {
+		return nil, flagErrorf("--min-groups %d is more than the %d key/value groups of a layer of %s", f.opt.MinGroups, groups, f.model)
+	}
+	if f.opt.MinChannels > channels {
+		return nil, flagErrorf("--min-channels %d is more than the %d MLP channels of a layer of %s", f.opt.MinChannels, channels, f.model)
+	}
 	p := &pruned{lm: lm, calibPath: ppfnb.ResolveData(f.calib)}
 	text, err := native.ReadText(p.calibPath)
 	if err != nil {
 		return nil, fmt.Errorf("--calib: %w", err)
 	}
-	p.ids = lm.Tokenizer.Encode(text, true)
+	if p.ids, err = tokenizer.EncodeErr(lm.Tokenizer, text, true); err != nil {
+		return nil, fmt.Errorf("--calib: %w", err)
+	}
 	if len(p.ids) < f.calibTokens {
 		return nil, fmt.Errorf("%w: %s has %d tokens, fewer than --calib-tokens %d; use a longer text or fewer calibration tokens",
 			prune.ErrCalibration, p.calibPath, len(p.ids), f.calibTokens)
@@ -141,10 +156,12 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("prune", "--model M --ratio R --method METHOD [--calib FILE] [--eval FILE --seqlen L] [--out DIR] [--json]", stderr)
 	var f pruneFlags
 	f.register(fs, prune.MethodFLAP)
-	ratio := fs.Float64("ratio", -1, "global pruning ratio in [0, 1): the fraction of q, k, v, o, gate, up, down parameters removed (required)")
+	ratioFlag := requiredRatio(fs, "ratio", "global pruning ratio in [0, 1): the fraction of q, k, v, o, gate, up, down parameters removed (required)")
+	ratio := ratioFlag.p
 	eval := fs.String("eval", "", "evaluate the pruned model on this text (the calibration text: only its tokens after --calib-tokens)")
-	seqLen := fs.Int("seqlen", 0, "evaluation window length (default: 256 or the model's context)")
-	maxTokens := fs.Int("max-tokens", 0, "evaluate only the first N tokens of the evaluation text (0: all)")
+	seqLen := count(fs, "seqlen", 0, 0, "tokens", "evaluation window length (0: 256 or the model's context)")
+	maxTokens := new(int)
+	countOrVar(fs, maxTokens, "max-tokens", 0, "all", "tokens", "evaluate only the first N tokens of the evaluation text, or all")
 	out := fs.String("out", "", "save the pruned model here as a Hugging Face folder, with its tokenizer")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	backend := fs.String("backend", "cpu", backendUsage("where --eval runs the pruned model"))
@@ -155,7 +172,7 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if *ratio == -1 {
+	if !ratioFlag.set {
 		fs.Usage()
 		return fmt.Errorf("--ratio is required: the fraction of prunable parameters to remove, in [0, 1)")
 	}
@@ -182,7 +199,10 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err != nil {
 				return fmt.Errorf("--eval: %w", err)
 			}
-			ids, first = p.lm.Tokenizer.Encode(text, true), 0
+			if ids, err = tokenizer.EncodeErr(p.lm.Tokenizer, text, true); err != nil {
+				return fmt.Errorf("--eval: %w", err)
+			}
+			first = 0
 		}
 		sl := *seqLen
 		if sl == 0 {
@@ -289,10 +309,10 @@ func runSpeed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("speed", "--model M [--ratio R] [--method METHOD] [--seqlen L] [--tokens N] [--json]", stderr)
 	var f pruneFlags
 	f.register(fs, prune.MethodUniform)
-	fs.Float64Var(&f.opt.Ratio, "ratio", 0.5, "global pruning ratio of the sliced model")
-	seqLen := fs.Int("seqlen", 0, "window length (default: 256 or the model's context)")
-	tokens := fs.Int("tokens", 8192, "tokens of the --calib text, after the calibration tokens, run per measurement")
-	repeat := fs.Int("repeat", 3, "measurements of each model, alternating; the fastest counts")
+	ratioVar(fs, &f.opt.Ratio, "ratio", 0.5, "global pruning ratio of the sliced model")
+	seqLen := count(fs, "seqlen", 0, 0, "tokens", "window length (0: 256 or the model's context)")
+	tokens := count(fs, "tokens", 8192, 1, "tokens", "tokens of the --calib text, after the calibration tokens, run per measurement")
+	repeat := count(fs, "repeat", 3, 1, "measurements", "measurements of each model, alternating; the fastest counts")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	backend := fs.String("backend", "cpu", backendUsage("where eval runs (decoding is measured on the CPU only)"))
 	if err := parse(fs, args); err != nil {

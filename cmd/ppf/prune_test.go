@@ -102,7 +102,7 @@ func TestPruneBadInput(t *testing.T) {
 		want string
 	}{
 		{"no ratio", []string{"prune", "--model", "stories260K"}, "--ratio is required"},
-		{"ratio 1", []string{"prune", "--ratio", "1"}, "outside [0, 1)"},
+		{"ratio 1", []string{"prune", "--ratio", "1"}, "--ratio must be a fraction in [0, 1), got 1"},
 		{"unreachable", []string{"prune", "--ratio", "0.99", "--method", "uniform"}, "out of reach"},
 		{"shortgpt unreachable", []string{"prune", "--ratio", "0.95", "--method", "shortgpt"}, "keeps at least one"},
 		{"unknown method", []string{"prune", "--ratio", "0.2", "--method", "magic"}, "use one of uniform"},

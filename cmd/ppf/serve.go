@@ -25,7 +25,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; the default takes connections from this machine only")
 	predPath := fs.String("predictor", "", "predictor file (predictor.Save) to open the page with; none: a demo predictor and agent")
 	agentPath := fs.String("agent", "", "its agent file (agent.Save), optional")
-	if err := parse(fs, args); err != nil {
+	if err := parseArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
