@@ -61,10 +61,14 @@ func (k *Kernel) execute(ctx context.Context, r transport.Received) {
 	pub := &publisher{k: k, ctx: ctx, parent: &r.Msg, count: count, silent: req.Silent, allowStdin: req.AllowStdin}
 	err := k.engine.Execute(ctx, req.Code, pub)
 	if err != nil {
+		// The requests to abort are those queued before the client can
+		// have read this error: counted before the reply goes out, so that
+		// one sent in answer to it runs.
+		queued := len(k.shell)
 		k.reply(r, map[string]any{"status": "error", "execution_count": count,
 			"ename": err.Name, "evalue": err.Value, "traceback": err.Traceback})
 		if req.StopOnError == nil || *req.StopOnError {
-			k.abortQueued(ctx)
+			k.abortQueued(ctx, queued)
 		}
 		return
 	}

@@ -115,8 +115,8 @@ func (k *Kernel) runShell(ctx context.Context) {
 // handled as usual. Only what was queued when the cell failed is
 // drained: a request that arrives later (the client saw the error and
 // sent its next cell) runs normally.
-func (k *Kernel) abortQueued(ctx context.Context) {
-	for range len(k.shell) {
+func (k *Kernel) abortQueued(ctx context.Context, n int) {
+	for range n {
 		r := <-k.shell
 		if r.Msg.Header.MsgType != "execute_request" {
 			k.handle(ctx, r)
