@@ -169,31 +169,7 @@ func (rw *rewriter) loopDefer(ds *ast.DeferStmt, stack []ast.Node) {
 	}
 	sig, _ := rw.r.info.Types[call.Fun].Type.(*types.Signature)
 	builtin := sig == nil
-	params, names := []string{}, []string{}
-	f := ""
-	if !builtin {
-		f = rw.temp("F")
-		params = append(params, f+" "+rw.spell(sig))
-	}
-	for i, a := range call.Args {
-		var t types.Type
-		if !builtin {
-			t = paramType(sig, i, call.Ellipsis.IsValid())
-		}
-		if t == nil {
-			t = types.Default(rw.r.info.Types[a].Type)
-		}
-		n := rw.temp("A")
-		params, names = append(params, n+" "+rw.spell(t)), append(names, n)
-	}
-	ell := ""
-	if call.Ellipsis.IsValid() {
-		ell = "..."
-	}
-	callee := f
-	if builtin {
-		callee = rw.r.texts[rw.r.fileIndex(call.Fun.Pos())][rw.off(call.Fun.Pos()):rw.off(call.Fun.End())]
-	}
+	params, names, callee, ell := rw.callOperands(call, sig, builtin, "F")
 	// "defer F(A)" becomes "stack = append(stack, func(f, a) func() {...}(F, A))":
 	// operands evaluated now, each call with a frame of its own.
 	head := fmt.Sprintf("%s%s = append(%s, func(%s) func() { return func() { %s(%s%s) } }(", lazy, name, name, strings.Join(params, ", "), callee, strings.Join(names, ", "), ell)
@@ -290,36 +266,11 @@ func (rw *rewriter) goStmt(gs *ast.GoStmt) {
 		_, builtin = rw.r.info.Uses[id].(*types.Builtin)
 	}
 	sig, _ := rw.r.info.Types[call.Fun].Type.(*types.Signature)
-	params := []string{cell + " int"}
-	var names []string
-	f := ""
-	if !builtin {
-		if sig == nil {
-			return
-		}
-		f = rw.temp("G")
-		params = append(params, f+" "+rw.spell(sig))
+	if !builtin && sig == nil {
+		return
 	}
-	for i, a := range call.Args {
-		var t types.Type
-		if !builtin {
-			t = paramType(sig, i, call.Ellipsis.IsValid())
-		}
-		if t == nil {
-			t = types.Default(rw.r.info.Types[a].Type)
-		}
-		n := rw.temp("A")
-		names = append(names, n)
-		params = append(params, n+" "+rw.spell(t))
-	}
-	ell := ""
-	if call.Ellipsis.IsValid() {
-		ell = "..."
-	}
-	callee := f
-	if builtin {
-		callee = rw.r.texts[rw.r.fileIndex(call.Fun.Pos())][rw.off(call.Fun.Pos()):rw.off(call.Fun.End())]
-	}
+	params, names, callee, ell := rw.callOperands(call, sig, builtin, "G")
+	params = append([]string{cell + " int"}, params...)
 	// "go F(A, B)" becomes "go func(c int, f T, a A, b B) {...}(Cell(), F, A, B)":
 	// the operands stay where they were, with their own rewrites.
 	head := fmt.Sprintf("go func(%s) { %s %s(%s%s) }(%s.Cell()", strings.Join(params, ", "), guard, callee, strings.Join(names, ", "), ell, runtimePkg)
@@ -338,4 +289,32 @@ func (rw *rewriter) goStmt(gs *ast.GoStmt) {
 	if call.Ellipsis.IsValid() {
 		rw.ed.replace(rw.off(call.Ellipsis), rw.off(call.Ellipsis)+3, "")
 	}
+}
+
+// callOperands are a call's function and arguments as the parameters of a
+// literal that makes the call later (see goStmt and loopDefer): each
+// parameter with its type, the names to call with, the callee (the
+// function parameter, or a builtin's name), and "..." for a spread slice.
+func (rw *rewriter) callOperands(call *ast.CallExpr, sig *types.Signature, builtin bool, prefix string) (params, names []string, callee, ell string) {
+	if builtin {
+		callee = rw.r.texts[rw.r.fileIndex(call.Fun.Pos())][rw.off(call.Fun.Pos()):rw.off(call.Fun.End())]
+	} else {
+		callee = rw.temp(prefix)
+		params = append(params, callee+" "+rw.spell(sig))
+	}
+	for i, a := range call.Args {
+		var t types.Type
+		if !builtin {
+			t = paramType(sig, i, call.Ellipsis.IsValid())
+		}
+		if t == nil {
+			t = types.Default(rw.r.info.Types[a].Type)
+		}
+		n := rw.temp("A")
+		params, names = append(params, n+" "+rw.spell(t)), append(names, n)
+	}
+	if call.Ellipsis.IsValid() {
+		ell = "..."
+	}
+	return params, names, callee, ell
 }

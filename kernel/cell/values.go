@@ -83,32 +83,36 @@ func (rw *rewriter) funcValue(x ast.Expr, stack []ast.Node) {
 // wrapFunc replaces x, a function value of type sig, with a literal that
 // calls body(arguments).
 func (rw *rewriter) wrapFunc(x ast.Expr, sig *types.Signature, body func(args string) string) {
-	var params, args []string
+	params, args, res, ret := rw.sigLists(sig)
+	lit := "func(" + strings.Join(params, ", ") + ") " + res + " { " + ret + body(strings.Join(args, ", ")) + " }"
+	rw.ed.replace(rw.off(x.Pos()), rw.off(x.End()), lit)
+}
+
+// sigLists spells a signature for a function literal that passes its
+// parameters on: the parameters, the arguments to call with, the results,
+// and "return " unless there are none.
+func (rw *rewriter) sigLists(sig *types.Signature) (params, args []string, res, ret string) {
 	for i := range sig.Params().Len() {
 		p := fmt.Sprintf("_ppfa%d", i)
 		t := sig.Params().At(i).Type()
 		if sig.Variadic() && i == sig.Params().Len()-1 {
-			params = append(params, p+" ..."+rw.spell(t.(*types.Slice).Elem()))
-			args = append(args, p+"...")
+			params, args = append(params, p+" ..."+rw.spell(t.(*types.Slice).Elem())), append(args, p+"...")
 			continue
 		}
-		params = append(params, p+" "+rw.spell(t))
-		args = append(args, p)
+		params, args = append(params, p+" "+rw.spell(t)), append(args, p)
 	}
 	var results []string
 	for i := range sig.Results().Len() {
 		results = append(results, rw.spell(sig.Results().At(i).Type()))
 	}
-	res := strings.Join(results, ", ")
+	res = strings.Join(results, ", ")
 	if len(results) > 1 {
 		res = "(" + res + ")"
 	}
-	ret := "return "
-	if len(results) == 0 {
-		ret = ""
+	if len(results) > 0 {
+		ret = "return "
 	}
-	lit := "func(" + strings.Join(params, ", ") + ") " + res + " { " + ret + body(strings.Join(args, ", ")) + " }"
-	rw.ed.replace(rw.off(x.Pos()), rw.off(x.End()), lit)
+	return params, args, res, ret
 }
 
 // methodValue binds x.M's receiver where the value is made: the receiver
@@ -128,30 +132,8 @@ func (rw *rewriter) methodValue(x *ast.SelectorExpr, sel *types.Selection, sig *
 	if ptrRecv && !xPtr {
 		rt, amp = "*"+rt, "&"
 	}
-	lit := ""
-	var params, args []string
-	for i := range sig.Params().Len() {
-		p := fmt.Sprintf("_ppfa%d", i)
-		t := sig.Params().At(i).Type()
-		if sig.Variadic() && i == sig.Params().Len()-1 {
-			params, args = append(params, p+" ..."+rw.spell(t.(*types.Slice).Elem())), append(args, p+"...")
-			continue
-		}
-		params, args = append(params, p+" "+rw.spell(t)), append(args, p)
-	}
-	var results []string
-	for i := range sig.Results().Len() {
-		results = append(results, rw.spell(sig.Results().At(i).Type()))
-	}
-	res := strings.Join(results, ", ")
-	if len(results) > 1 {
-		res = "(" + res + ")"
-	}
-	ret := "return "
-	if len(results) == 0 {
-		ret = ""
-	}
-	lit = fmt.Sprintf("func(r %s) %s { return func(%s) %s { %sr.%s(%s) } }", rt, rw.spell(sig), strings.Join(params, ", "), res, ret, x.Sel.Name, strings.Join(args, ", "))
+	params, args, res, ret := rw.sigLists(sig)
+	lit := fmt.Sprintf("func(r %s) %s { return func(%s) %s { %sr.%s(%s) } }", rt, rw.spell(sig), strings.Join(params, ", "), res, ret, x.Sel.Name, strings.Join(args, ", "))
 	rw.ed.replaceFunc(rw.off(x.Pos()), rw.off(x.End()), func(inner func(int, int) string) string {
 		return lit + "(" + amp + inner(from, to) + ")"
 	})
