@@ -126,6 +126,7 @@ func (e *Engine) runtimeSymbols() interp.Exports {
 			"Recovered": reflect.ValueOf(e.recovered),
 			"Cell":      reflect.ValueOf(e.cellNumber),
 			"Runes":     reflect.ValueOf(runes),
+			"TypeName":  reflect.ValueOf(dynamicTypeString),
 			"RunDeferred": reflect.ValueOf(func(stack *[]func()) {
 				for i := len(*stack) - 1; i >= 0; i-- {
 					(*stack)[i]()
@@ -269,4 +270,27 @@ func translatePanic(msg string) string {
 		return "runtime error: " + strings.Replace(strings.TrimPrefix(msg, "reflect: "), "to array", "to array or pointer to array", 1)
 	}
 	return leadingPos.ReplaceAllString(msg, "")
+}
+
+// dynamicTypeString is %T of a value of a compiled type, and refuses (panics with
+// a message saying so) a value whose type the interpreter made: a struct
+// declared in a cell, which reflect knows only by its fields.
+func dynamicTypeString(v any) string {
+	if v == nil {
+		return "<nil>"
+	}
+	t := reflect.TypeOf(v)
+	for u := t; ; {
+		switch u.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Chan:
+			u = u.Elem()
+			continue
+		case reflect.Struct:
+			if u.Name() == "" {
+				panic("kernel: %T cannot name the type of this value: it is declared in a cell the %T's cell does not know")
+			}
+		}
+		break
+	}
+	return t.String()
 }

@@ -189,7 +189,7 @@ func (pl *planner) emitBody(spellIn func(*types.Package) *typeSpeller) (string, 
 	text := r1.texts[2]
 	ed := &editor{text: text}
 	sp := spellIn(r1.pkg)
-	rw := &rewriter{r: r1, ed: ed, captured: map[types.Object]bool{}, spell: sp.spell}
+	rw := &rewriter{r: r1, ed: ed, captured: map[types.Object]bool{}, spell: sp.spell, inCell: true}
 	var usedDropped []string
 	rw.cellOf = func(file string) int {
 		if file == cellFile {

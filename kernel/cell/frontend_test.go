@@ -85,6 +85,18 @@ n := 3`, `func a() int { return n * 2 }
 func b() int { return a() + 1 }`, `fmt.Println(b())`}, []string{"", "", "stdout:7\n"}},
 		{"variable of a package the cells did not import", []string{`import ("fmt"; "os")
 fi, err := os.Stat(".")`, `fmt.Println(fi.IsDir(), err)`}, []string{"", "stdout:true <nil>\n"}},
+		{"%T of an interface value in a cell's statements", []string{`import ("errors"; "fmt")
+type Shape interface{ Area() float64 }
+type Sq struct{ S float64 }
+func (q Sq) Area() float64 { return q.S * q.S }
+type Disk struct{ R float64 }
+func (d *Disk) Area() float64 { return 3 * d.R * d.R }
+for _, s := range []Shape{Sq{2}, &Disk{1}} { fmt.Printf("%T ", s) }
+var err error = errors.New("x")
+fmt.Printf("%T\n", err)`}, []string{"stdout:main.Sq *main.Disk *errors.errorString\n"}},
+		{"%T of an interface value inside a function is refused", []string{`import "fmt"
+type Shape interface{ Area() float64 }
+func name(s Shape) string { return fmt.Sprintf("%T", s) }`}, []string{"error:Unsupported:line 3: %T and %#v print the interpreter's own type names for types declared in cells (and for interface values, which may hold them): print a String method's result, or use a type switch"}},
 		{"range over func", []string{`import "fmt"
 func count(n int) func(func(int) bool) { return func(yield func(int) bool) { for i := 0; i < n; i++ { if !yield(i) { return } } } }
 for x := range count(5) { if x == 3 { break }; fmt.Print(x) }`}, []string{"stdout:012"}},

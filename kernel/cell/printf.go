@@ -136,6 +136,13 @@ func (rw *rewriter) printfCall(call *ast.CallExpr) {
 			})
 			continue
 		}
+		if sw, ok := rw.dynamicTypeName(t, args[i]); ok && v.plainT && len(litVerbs) == len(verbs) && litVerbs[i].plainT {
+			from := rw.off(lit.Pos()) + litVerbs[i].from
+			rw.ed.replace(from, from+2, "%s")
+			aFrom, aTo := rw.off(args[i].Pos()), rw.off(args[i].End())
+			rw.ed.replaceFunc(aFrom, aTo, func(inner func(int, int) string) string { return sw(inner(aFrom, aTo)) })
+			continue
+		}
 		rw.refuse(call.Pos(), "%%T and %%#v print the interpreter's own type names for types declared in cells (and for interface values, which may hold them): print a String method's result, or use a type switch")
 		return
 	}
@@ -161,6 +168,61 @@ func (rw *rewriter) formatterCell(t types.Type) bool {
 	}
 	ms := types.NewMethodSet(n)
 	return ms.Lookup(rw.r.pkg, "String") != nil || ms.Lookup(rw.r.pkg, "Error") != nil
+}
+
+// dynamicTypeName writes %T of a value of a non-empty interface type, in
+// a cell's own statements, as a type switch over the cell types that
+// implement the interface (all of them are known while the cell is
+// planned, and only named types can have methods), falling back to
+// reflect for compiled types, which it names right. It returns false
+// where that cannot be sure: the empty interface, generic cell types
+// (their instances cannot be listed), and two cell types of one shape
+// (the interpreter's type switch confuses them).
+func (rw *rewriter) dynamicTypeName(t types.Type, arg ast.Expr) (func(x string) string, bool) {
+	iface, ok := t.Underlying().(*types.Interface)
+	if !ok || iface.NumMethods() == 0 || !rw.cellStatement(arg) {
+		return nil, false
+	}
+	var cases []string
+	var shapes []types.Type
+	scope := rw.r.pkg.Scope()
+	for _, name := range scope.Names() {
+		tn, ok := scope.Lookup(name).(*types.TypeName)
+		if !ok || tn.IsAlias() {
+			continue
+		}
+		n, ok := tn.Type().(*types.Named)
+		if !ok || types.IsInterface(n) {
+			continue
+		}
+		if n.TypeParams().Len() > 0 {
+			return nil, false
+		}
+		for _, c := range []types.Type{n, types.NewPointer(n)} {
+			if !types.Implements(c, iface) {
+				continue
+			}
+			for _, u := range shapes {
+				if types.Identical(u.Underlying(), n.Underlying()) && u != types.Type(n) {
+					return nil, false
+				}
+			}
+			shapes = append(shapes, n)
+			name, _ := reflectName(c)
+			cases = append(cases, fmt.Sprintf("case %s: return %s", rw.spell(c), strconv.Quote(name)))
+		}
+	}
+	it := rw.spell(t)
+	return func(x string) string {
+		return fmt.Sprintf("func(v %s) string { switch v.(type) { %s }; return %s.TypeName(v) }(%s)", it, strings.Join(cases, "; "), runtimePkg, x)
+	}, true
+}
+
+// cellStatement reports whether x is in the running cell's statements
+// (not in a function it declares, which later cells may call with values
+// of types declared after it).
+func (rw *rewriter) cellStatement(x ast.Expr) bool {
+	return rw.inCell && rw.r.fset.Position(x.Pos()).Filename == cellFile
 }
 
 // goStringer reports whether t, a cell type, has a GoString method fmt

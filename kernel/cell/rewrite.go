@@ -45,6 +45,8 @@ type rewriter struct {
 	deferStacks map[*ast.BlockStmt]string
 	// cellOf is the cell a //line file name places code in.
 	cellOf func(file string) int
+	// inCell is set when rewriting the running cell's statements.
+	inCell bool
 }
 
 // lineVar holds the cell and line of the last statement cell code
