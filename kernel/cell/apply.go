@@ -3,7 +3,6 @@ package cell
 import (
 	"context"
 	"fmt"
-	"maps"
 	"reflect"
 	"regexp"
 	"strings"
@@ -52,7 +51,7 @@ func (e *Engine) apply(ctx context.Context, p *plan) *Error {
 	}
 	e.sess = p.next
 	e.mu.Lock()
-	e.imported = maps.Clone(p.next.imports)
+	e.committed = p.next
 	e.mu.Unlock()
 	for _, n := range p.notices {
 		fmt.Fprintln(e.stderr, "note: "+n)
@@ -261,7 +260,9 @@ func translatePanic(msg string) string {
 		strings.Contains(msg, "invalid memory address or nil pointer dereference"):
 		return "runtime error: invalid memory address or nil pointer dereference"
 	case msg == "reflect: slice index out of range", msg == "reflect: array index out of range", msg == "reflect: string index out of range":
-		return "runtime error: index out of range"
+		// Where the kernel could not check the index first (an operand
+		// assigned to or addressed): Go's message, without the numbers.
+		return "runtime error: index out of range (the interpreter does not say which index)"
 	case msg == "reflect.Value.Call: call of nil function":
 		return "runtime error: invalid memory address or nil pointer dereference"
 	case strings.HasPrefix(msg, "reflect.MakeSlice: negative len"), strings.HasPrefix(msg, "reflect.MakeSlice: len > cap"):

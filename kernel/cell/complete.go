@@ -7,7 +7,6 @@ import (
 	"go/types"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -134,7 +133,7 @@ func (e *Engine) topLevel() map[string]candidate {
 			out[key[i+1:]] = candidate{pkg: key[:i], pkgIdent: key[i+1:], docPath: key[:i]}
 		}
 	}
-	for n, v := range cellGlobals(e.in.Globals()) {
+	for n, v := range e.cellGlobals() {
 		out[n] = valueCandidate(v)
 	}
 	for name, path := range e.importedNames() {
@@ -143,41 +142,25 @@ func (e *Engine) topLevel() map[string]candidate {
 	return out
 }
 
-// cellGlobals returns the interpreter's globals by the names cells use:
-// without the kernel's own (_ppf...), and for a variable a later cell
-// redefined (the interpreter's x_ppfv2, x_ppfv3, ...), its latest one.
-func cellGlobals(globals map[string]reflect.Value) map[string]reflect.Value {
+// cellGlobals returns the session's variables and functions, by the
+// names cells use, with the values the interpreter holds under its own
+// names for them (see session).
+func (e *Engine) cellGlobals() map[string]reflect.Value {
+	s := e.committedSession()
+	globals := e.in.Globals()
 	out := map[string]reflect.Value{}
-	version := map[string]int{}
-	for n, v := range globals {
-		if strings.HasPrefix(n, "_ppf") {
-			continue
-		}
-		base, ver := n, 1
-		if i := strings.LastIndex(n, "_ppfv"); i > 0 {
-			k, err := strconv.Atoi(n[i+len("_ppfv"):])
-			if err != nil {
-				continue
+	for _, d := range s.decls {
+		for _, n := range d.names {
+			if v, ok := globals[s.current(n)]; ok && d.recv == "" {
+				out[n] = v
 			}
-			base, ver = n[:i], k
-		}
-		if ver > version[base] {
-			out[base], version[base] = v, ver
 		}
 	}
 	return out
 }
 
 // importedNames returns the names the cells imported packages under.
-func (e *Engine) importedNames() map[string]string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make(map[string]string, len(e.imported))
-	for name, path := range e.imported {
-		out[name] = path
-	}
-	return out
-}
+func (e *Engine) importedNames() map[string]string { return e.committedSession().imports }
 
 // packages returns the compiled packages a cell can import, by import path.
 func (e *Engine) packages() map[string]map[string]reflect.Value {
@@ -469,21 +452,13 @@ func (e *Engine) typeNamed(qual, name string) reflect.Type {
 
 // cellType asks the interpreter for a type declared in a cell, which no
 // symbol table holds, by evaluating its zero composite literal (which runs
-// no code of the cell's). A type redefined by later cells is the
-// interpreter's T_ppfv2, T_ppfv3, ...: the last that compiles is current.
+// no code of the cell's), under the interpreter's current name for it.
 func (e *Engine) cellType(name string) reflect.Type {
-	if !token.IsIdentifier(name) {
+	s := e.committedSession()
+	if d := s.lookup(name); d == nil || !d.isType {
 		return nil
 	}
-	t := e.zeroLiteralType(name)
-	for v := 2; t != nil; v++ {
-		next := e.zeroLiteralType(name + "_ppfv" + strconv.Itoa(v))
-		if next == nil {
-			break
-		}
-		t = next
-	}
-	return t
+	return e.zeroLiteralType(s.current(name))
 }
 
 func (e *Engine) zeroLiteralType(name string) (t reflect.Type) {

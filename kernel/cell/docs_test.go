@@ -1,7 +1,6 @@
 package cell
 
 import (
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -163,13 +162,16 @@ func TestFindGOROOT(t *testing.T) {
 }
 
 // A variable redefined by a later cell is the interpreter's x_ppfv2: help
-// and completion see the latest under the name the cells use.
+// and completion see the current one under the name the cells use, and
+// not one a failed cell left in the interpreter.
 func TestCellGlobals(t *testing.T) {
-	got := cellGlobals(map[string]reflect.Value{
-		"x": reflect.ValueOf(1), "x_ppfv3": reflect.ValueOf(3), "x_ppfv2": reflect.ValueOf(2),
-		"y": reflect.ValueOf("y"), "_ppfResult": reflect.ValueOf(0), "z_ppfvx": reflect.ValueOf(0),
-	})
-	if len(got) != 2 || got["x"].Interface() != 3 || got["y"].Interface() != "y" {
+	e := newEngine(t)
+	for _, c := range []string{`x := 1`, `x := "two"`, `y := 3`, `y := 4
+z := undefinedName`} {
+		run(t, e, c)
+	}
+	got := e.cellGlobals()
+	if len(got) != 2 || got["x"].Interface() != "two" || got["y"].Interface() != 3 {
 		t.Errorf("cellGlobals = %v", got)
 	}
 }

@@ -52,7 +52,7 @@ func (pl *planner) emit() (*plan, *Error) {
 	spellIn := func(pkg *types.Package) *typeSpeller {
 		return &typeSpeller{main: pkg, names: yaegiNames, hidden: map[string]string{}, rename: next.current}
 	}
-	p := &plan{next: next, origins: map[int]string{}}
+	p := &plan{next: next}
 	for n := range pl.dropped {
 		p.notices = append(p.notices, fmt.Sprintf("%s is gone: its type was redefined with another shape; run the cell that makes it again", n))
 	}
@@ -131,7 +131,6 @@ func (pl *planner) emit() (*plan, *Error) {
 	}
 	for _, d := range others {
 		w.at(w.line + 2)
-		p.origins[w.line+1] = d.what()
 		w.write(render(d))
 	}
 	// Variables with a new interpreter name.

@@ -68,9 +68,12 @@ type Engine struct {
 
 	sync func() // waits for captured output (SetOutputSync)
 
-	sess     *session          // what earlier cells declared (only the running cell changes it)
-	imported map[string]string // the session's import names, for completion (guarded by mu)
-	importer types.Importer    // the packages cells can import, for go/types
+	sess *session // what earlier cells declared (only the running cell changes it)
+	// committed is the session as the last cell left it, for completion
+	// and help, which run beside cells (guarded by mu; never changed
+	// after it is committed, but for its interpreter imports).
+	committed *session
+	importer  types.Importer // the packages cells can import, for go/types
 
 	count      int             // cells executed, refused ones included
 	running    int             // the number of the running (or last) cell
@@ -89,6 +92,7 @@ type Engine struct {
 // packages importable.
 func New() (*Engine, error) {
 	e := &Engine{ctx: context.Background(), cancel: func() {}, pub: discard{}, sess: newSession()}
+	e.committed = e.sess
 	e.background, e.stopAll = context.WithCancel(context.Background())
 	e.stdout = &stream{name: "stdout", e: e}
 	e.stderr = &stream{name: "stderr", e: e}
@@ -191,6 +195,13 @@ func (e *Engine) Interrupt() {
 	e.cancel()
 	e.stopAll()
 	e.background, e.stopAll = context.WithCancel(context.Background())
+}
+
+// committedSession is the session as the last cell left it.
+func (e *Engine) committedSession() *session {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.committed
 }
 
 // cellBackground is context.Background() in cells: a context that an
@@ -350,18 +361,10 @@ func (e *Engine) formatVar(ctx context.Context, name string) string {
 func (e *Engine) compile(src string) (prog *interp.Program, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("the interpreter (yaegi) failed on this code: %v%s", r, hint(src, fmt.Sprint(r)))
+			err = fmt.Errorf("the interpreter (yaegi) failed on this code: %v", r)
 		}
 	}()
 	return e.in.Compile(src)
-}
-
-// hint suggests a way around known yaegi limitations.
-func hint(src, msg string) string {
-	if msg == "nil type" && strings.Contains(src, "range") {
-		return "; yaegi cannot range over an integer or a function yet: write for i := 0; i < n; i++"
-	}
-	return ""
 }
 
 // stopGrace is how long an interrupted cell's interpreter goroutine is

@@ -29,8 +29,6 @@ type plan struct {
 	// freed are interpreter variables the session no longer names and no
 	// closure holds: zeroed after the cell so their values can be collected.
 	freed []string
-	// origins maps lines of decls after the cell's own to where they came from.
-	origins map[int]string
 }
 
 // cellFunc is the function a cell's statements run in.

@@ -36,7 +36,6 @@ func (pl *planner) hoistVars() *Error {
 		version:      maps.Clone(pl.s.version),
 		captured:     maps.Clone(pl.s.captured),
 		yaegiImports: pl.s.yaegiImports, // updated when applied
-		cells:        pl.cell,
 	}
 	maps.Copy(pl.next.imports, pl.cellImports)
 	hiddenByPath := importPaths(pl.next.hidden)

@@ -200,7 +200,7 @@ func (rw *rewriter) rangeFunc(rs *ast.RangeStmt, sig *types.Signature, stack []a
 		}
 	}
 	vars := []ast.Expr{rs.Key, rs.Value}
-	var params, assigns []string
+	var params []string
 	for i := range yield.Params().Len() {
 		t := rw.spell(yield.Params().At(i).Type())
 		name := rw.temp("P")
@@ -208,12 +208,9 @@ func (rw *rewriter) rangeFunc(rs *ast.RangeStmt, sig *types.Signature, stack []a
 			if id, ok := vars[i].(*ast.Ident); ok && rs.Tok == token.DEFINE {
 				name = id.Name
 			} else if rs.Tok == token.ASSIGN {
-				v := vars[i]
-				p := name
-				assigns = append(assigns, "")
-				idx := len(assigns) - 1
+				// "for k = range f": the yield's parameter is assigned to k.
+				v, p := vars[i], name
 				rw.ed.replaceFunc(rw.off(rs.Body.Lbrace)+1, rw.off(rs.Body.Lbrace)+1, func(inner func(int, int) string) string {
-					_ = idx
 					return inner(rw.off(v.Pos()), rw.off(v.End())) + " = " + p + ";"
 				})
 			}

@@ -30,9 +30,8 @@ const runtimePkg = "_ppfrt"
 
 // rewriter rewrites the declarations and statements of one checked file.
 type rewriter struct {
-	r    *checkResult
-	ed   *editor
-	base int // offset of the file's text in r.texts
+	r  *checkResult
+	ed *editor
 	// name returns the interpreter's name for an object, if it has one
 	// of its own.
 	name     func(types.Object) (string, bool)

@@ -1,7 +1,6 @@
 package cell
 
 import (
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -53,7 +52,6 @@ type session struct {
 	captured map[string]bool
 	// yaegiImports are the imports the interpreter has seen, by name.
 	yaegiImports map[string]string
-	cells        int // cells committed so far
 }
 
 func newSession() *session {
@@ -92,29 +90,4 @@ func (s *session) lookup(name string) *decl {
 		}
 	}
 	return nil
-}
-
-// methodsOf returns the methods declared on type name.
-func (s *session) methodsOf(name string) []*decl {
-	var out []*decl
-	for _, d := range s.decls {
-		if d.recv == name {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-// importNames returns the session's import names, sorted, with the
-// kernel's hidden ones.
-func (s *session) importLines() []string {
-	var lines []string
-	for name, path := range s.imports {
-		lines = append(lines, name+" "+strconv.Quote(path))
-	}
-	for name, path := range s.hidden {
-		lines = append(lines, name+" "+strconv.Quote(path))
-	}
-	sort.Strings(lines)
-	return lines
 }
