@@ -131,6 +131,17 @@ func logSoftmaxAt(logits []float32, target int) float64 {
 	return float64(logits[target]-maxVal) - math.Log(expSum(logits, maxVal))
 }
 
+// LogProb returns log p(target) under softmax(logits), exactly as
+// Perplexity computes it.
+func LogProb(logits []float32, target int) float64 { return logSoftmaxAt(logits, target) }
+
+// LogSumExp returns log(sum(exp(x))) in float64, with the same
+// vectorised kernels as perplexity: the normaliser of a row of logits.
+func LogSumExp(x []float32) float64 {
+	m := maxOf(x)
+	return float64(m) + math.Log(expSum(x, m))
+}
+
 // maxOfGo is maxOf in plain Go; x may be empty, which gives -Inf.
 func maxOfGo(x []float32) float32 {
 	m := float32(math.Inf(-1))

@@ -1,13 +1,9 @@
 package native
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"math"
-	"runtime"
-	"sync"
 	"time"
 )
 
@@ -57,89 +53,24 @@ const backendBatch = 16
 // Cancelling ctx stops the run between layers and returns ctx's error.
 func Perplexity(ctx context.Context, m *Model, tokens []int, opt EvalOptions) (EvalResult, error) {
 	start := time.Now()
-	seqLen := opt.SeqLen
-	if seqLen == 0 {
-		seqLen = m.SeqLen
-	}
-	if seqLen < 2 || seqLen > m.SeqLen {
-		return EvalResult{}, fmt.Errorf("seqlen %d: must be between 2 and the model's context of %d tokens", seqLen, m.SeqLen)
-	}
-	if opt.MaxTokens > 0 && opt.MaxTokens < len(tokens) {
-		tokens = tokens[:opt.MaxTokens]
-	}
-	windows := len(tokens) / seqLen
-	if windows == 0 {
-		return EvalResult{}, fmt.Errorf("%w: the text has %d tokens, fewer than one window of %d; use a longer text or a smaller seqlen",
-			ErrTooFewTokens, len(tokens), seqLen)
-	}
-	for i, tok := range tokens[:windows*seqLen] {
-		if tok < 0 || tok >= m.VocabSize {
-			return EvalResult{}, fmt.Errorf("token %d at position %d is outside the model's vocabulary of %d; does the tokenizer belong to this model?",
-				tok, i, m.VocabSize)
-		}
+	seqLen, windows, err := cutWindows(m, tokens, opt)
+	if err != nil {
+		return EvalResult{}, err
 	}
 	if opt.On != nil {
 		res, err := PerplexityOn(ctx, opt.On, tokens[:windows*seqLen], seqLen, backendBatch, opt.Progress)
 		res.Seconds = time.Since(start).Seconds()
 		return res, err
 	}
-
-	// Small models keep one core busy per window; large ones split each
-	// matrix product across all cores.
-	cores := runtime.GOMAXPROCS(0)
-	states, perState := 1, cores
-	if m.Dim < 512 {
-		states, perState = min(cores, windows), 1
-	}
 	windowNLL := make([]float64, windows) // summed in window order, for results that do not depend on scheduling
-	next := make(chan int)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		done     int
-		firstErr error
-	)
-	for range states {
-		s := NewState(m, seqLen, seqLen)
-		s.Workers = perState
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for w := range next {
-				window := tokens[w*seqLen : (w+1)*seqLen]
-				logits, err := s.Forward(ctx, window, 0)
-				mu.Lock()
-				if err != nil {
-					firstErr = cmp.Or(firstErr, err)
-					mu.Unlock()
-					continue
-				}
-				mu.Unlock()
-				var sum float64
-				for t := 0; t < seqLen-1; t++ {
-					sum -= logSoftmaxAt(logits[t*m.VocabSize:(t+1)*m.VocabSize], window[t+1])
-				}
-				windowNLL[w] = sum
-				mu.Lock()
-				done++
-				if opt.Progress != nil {
-					opt.Progress(done, windows)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-feed:
-	for w := 0; w < windows; w++ {
-		select {
-		case next <- w:
-		case <-ctx.Done():
-			break feed
+	err = runWindows(ctx, m, tokens, seqLen, windows, opt.Progress, func(w int, window []int, logits []float32) {
+		var sum float64
+		for t := 0; t < seqLen-1; t++ {
+			sum -= logSoftmaxAt(logits[t*m.VocabSize:(t+1)*m.VocabSize], window[t+1])
 		}
-	}
-	close(next)
-	wg.Wait()
-	if err := cmp.Or(ctx.Err(), firstErr); err != nil {
+		windowNLL[w] = sum
+	})
+	if err != nil {
 		return EvalResult{}, err
 	}
 	var sum float64

@@ -138,6 +138,7 @@ type Evaluator struct {
 	opt        prune.Options // Score and Bias of the units, the minimums
 	text, wiki []int
 	mu         sync.Mutex
+	dense      []denseWindow // the dense model's distribution on the search windows, for KL fitness; made on first use
 }
 
 // NewEvaluator loads the model, tokenizes the texts, cuts the slices and

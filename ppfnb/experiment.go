@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ppfkit/ppf/native/prune"
@@ -196,22 +197,11 @@ func RunExperiment(ctx context.Context, o ExperimentOptions) (*ExperimentResult,
 	endStage("calibrate")
 
 	stage("collect")
-	dataPath := ""
-	if o.Dir != "" {
-		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
-			return nil, err
-		}
-		dataPath = filepath.Join(o.Dir, "dataset.jsonl")
-	} else {
-		f, err := os.CreateTemp("", "ppf-dataset-*.jsonl")
-		if err != nil {
-			return nil, err
-		}
-		f.Close()
-		os.Remove(f.Name())
-		dataPath = f.Name()
-		defer os.Remove(dataPath)
+	dataPath, cleanup, err := datasetPath(o.Dir, "dataset.jsonl")
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	cres, err := Collect(ctx, e, dataPath, CollectOptions{Samples: o.Samples, Seed: o.Seed,
 		RatioMin: min(DefaultRatioMin, max(0.01, acfg.RatioMin-0.03)), RatioMax: max(DefaultRatioMax, acfg.RatioMax+0.05),
 		Log: o.Log, Progress: o.Progress})
@@ -463,6 +453,24 @@ func measureTiming(ctx context.Context, e *Evaluator, pr *predictor.Predictor, a
 	}
 	t.AgentSeconds = time.Since(start).Seconds() / calls
 	return nil
+}
+
+// datasetPath is where a run keeps a dataset: name in dir, or, with no
+// dir, a temporary path that cleanup removes.
+func datasetPath(dir, name string) (path string, cleanup func(), err error) {
+	if dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", nil, err
+		}
+		return filepath.Join(dir, name), func() {}, nil
+	}
+	f, err := os.CreateTemp("", "ppf-"+strings.TrimSuffix(name, ".jsonl")+"-*.jsonl")
+	if err != nil {
+		return "", nil, err
+	}
+	f.Close()
+	os.Remove(f.Name()) // Collect creates it
+	return f.Name(), func() { os.Remove(f.Name()) }, nil
 }
 
 // appendRecords appends records to a JSON Lines file, one synced write each.

@@ -37,6 +37,10 @@ type SearchOptions struct {
 
 	Log      func(msg string)      `json:"-"`
 	Progress func(done, total int) `json:"-"` // real measurements, done and planned
+	// Measured, when not nil, is called after each candidate with the
+	// real measurements made so far and the incumbent: the duel's anytime
+	// curves follow it.
+	Measured func(measurements int, best Candidate) `json:"-"`
 }
 
 func (o SearchOptions) withDefaults() SearchOptions {
@@ -86,6 +90,8 @@ type SearchResult struct {
 	Verified  []Candidate   `json:"verified"`
 	Rounds    []SearchRound `json:"rounds"`
 	Seconds   float64       `json:"seconds"`
+	Scored    int64         `json:"scored"` // policies the predictor scored
+	Refits    int           `json:"refits"`
 
 	// Records are every real measurement of the search (starts included),
 	// ready to add to the dataset; Predictor is the last refit (the one
@@ -118,21 +124,12 @@ type SearchResult struct {
 func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data predictor.Dataset, starts []Start, opt SearchOptions) (*SearchResult, error) {
 	start := time.Now()
 	opt = opt.withDefaults()
-	if len(starts) == 0 {
-		return nil, fmt.Errorf("search at ratio %v: no start policies; give at least one (the agent's or a baseline's)", opt.Ratio)
-	}
 	if err := pr.Check(e.Space); err != nil {
 		return nil, err
 	}
-	mu := newMutator(e.Space)
-	for _, s := range starts {
-		if err := e.Space.ValidatePolicy(s.Policy); err != nil {
-			return nil, fmt.Errorf("start %s: %w", s.Name, err)
-		}
-		if !mu.meets(s.Policy, opt.Ratio) {
-			return nil, fmt.Errorf("start %s removes %.4f of the parameters, not the search's ratio %.4f; give starts at the search's ratio",
-				s.Name, e.Space.Ratio(s.Policy), opt.Ratio)
-		}
+	mu, err := checkStarts(e.Space, starts, opt.Ratio)
+	if err != nil {
+		return nil, err
 	}
 	res := &SearchResult{Ratio: opt.Ratio, Predictor: pr}
 	rng := rand.New(rand.NewPCG(opt.Seed, math.Float64bits(opt.Ratio)))
@@ -165,6 +162,9 @@ func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data pre
 		if i == 0 || c.Perplexity < res.BestStart.Perplexity {
 			res.BestStart = c
 		}
+		if opt.Measured != nil {
+			opt.Measured(len(res.Records), res.BestStart)
+		}
 	}
 	res.Best = res.BestStart
 
@@ -174,6 +174,7 @@ func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data pre
 		if err != nil {
 			return nil, err
 		}
+		res.Scored += int64(len(archive))
 		sr := SearchRound{Round: round}
 		var pred, meas []float64
 		for _, a := range archive {
@@ -193,6 +194,9 @@ func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data pre
 			if c.Perplexity < res.Best.Perplexity {
 				res.Best, sr.Improved = c, true
 			}
+			if opt.Measured != nil {
+				opt.Measured(len(res.Records), res.Best)
+			}
 		}
 		sr.Best, sr.Spearman = res.Best.Perplexity, nanToZero(predictor.Spearman(pred, meas))
 		res.Rounds = append(res.Rounds, sr)
@@ -207,7 +211,7 @@ func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data pre
 			if err != nil {
 				return nil, fmt.Errorf("refit after round %d: %w", round, err)
 			}
-			res.Predictor = refit
+			res.Predictor, res.Refits = refit, res.Refits+1
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()

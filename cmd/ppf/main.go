@@ -34,6 +34,8 @@ Usage:
                            verified for real, refitted each round
   ppf predict [flags]      score a policy (or the agent's) with a predictor
   ppf experiment [flags]   the whole pipeline and the table of every method
+  ppf duel [flags]         PPF against EvoPress and random search on an equal
+                           budget of real evaluations: anytime curves
   ppf serve [flags]        the predictor page in a browser: sliders per layer,
                            predicted perplexity, the agent's policies
 
@@ -61,6 +63,7 @@ var commands = map[string]command{
 	"search":          {runSearch},
 	"predict":         {runPredict},
 	"experiment":      {runExperiment},
+	"duel":            {runDuel},
 }
 
 func main() {

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/ppfkit/ppf/ppfnb"
+)
+
+func runDuel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("duel", "--model M [--ratios 0.3,0.5] [--budget N] [--seeds 3] [--quick] [--out DIR] [--json|--markdown]", stderr)
+	var f evalFlags
+	f.register(fs)
+	ratios := fs.String("ratios", "0.3,0.5", "global pruning ratios")
+	quick := fs.Bool("quick", false, "budget 100, 2 seeds, 8192 WikiText-2 tokens: about 2 minutes on stories260K and two cores")
+	budget := optionalCount(fs, "budget", 2, "evaluations", "real evaluations of the whole search slice each method may spend per ratio (default 400, quick 100)")
+	seeds := optionalCount(fs, "seeds", 1, "seeds", "runs of every method at every ratio (default 3, quick 2)")
+	collect := optionalCount(fs, "collect", 1, "policies", "policies PPF collects per seed, charged in full at every ratio (default half the budget)")
+	wiki := optionalCount(fs, "wiki-tokens", 0, "tokens", "WikiText-2 tokens of the out-of-domain report text, 0 for none (default 50000, quick 8192)")
+	report := optionalCount(fs, "report-tokens", 1, "tokens", "length of the report slice in tokens (default: the rest of --text)")
+	fitness := fs.String("fitness", ppfnb.FitnessKL, "what EvoPress and random search minimise: kl (divergence from the dense model, EvoPress's) or ppl")
+	out := fs.String("out", "", "write duel.json, duel.md and duel.png (and each seed's dataset) here")
+	asJSON := fs.Bool("json", false, "print duel.json's object")
+	markdown := fs.Bool("markdown", false, "print Markdown tables")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *fitness != ppfnb.FitnessKL && *fitness != ppfnb.FitnessPPL {
+		return fmt.Errorf("--fitness %q: use kl or ppl", *fitness)
+	}
+	o := ppfnb.DefaultDuel(f.model, *quick)
+	o.Tokenizer, o.Backend, o.Text, o.SeqLen, o.SearchTokens, o.Units = f.tok, f.backend, f.text, f.seqLen, f.searchTokens, f.units
+	o.Fitness, o.Dir = *fitness, *out
+	var err error
+	if o.Ratios, err = parseRatios(*ratios); err != nil {
+		return err
+	}
+	if budget.set {
+		o.Budget, o.Collect = budget.n, budget.n/2
+	}
+	if seeds.set {
+		o.Seeds = seeds.n
+	}
+	if collect.set {
+		o.Collect = collect.n
+	}
+	if wiki.set {
+		o.WikiTokens = wiki.n
+	}
+	if report.set {
+		o.ReportTokens = report.n
+	}
+	st := &stages{w: stderr}
+	o.Stage, o.Log, o.Progress = st.stage, st.log, st.progress
+	res, err := ppfnb.RunDuel(ctx, o)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprint(stdout, res.Table(*markdown))
+	if *out != "" {
+		fmt.Fprintf(stderr, "ppf duel: wrote %s/duel.json, duel.md and duel.png\n", *out)
+	}
+	return nil
+}

@@ -1,0 +1,310 @@
+package ppfnb
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+)
+
+// DuelMethods are the duel's searches, in table order.
+func DuelMethods() []string { return []string{MethodEvoPress, MethodRandomSearch, MethodPPF} }
+
+// Spread is a mean over seeds with its range.
+type Spread struct {
+	Mean, Min, Max float64
+	N              int // seeds that had a value
+}
+
+func spreadOf(v []float64) Spread {
+	if len(v) == 0 {
+		return Spread{Mean: math.NaN(), Min: math.NaN(), Max: math.NaN()}
+	}
+	s := Spread{Min: slices.Min(v), Max: slices.Max(v), N: len(v)}
+	for _, x := range v {
+		s.Mean += x / float64(len(v))
+	}
+	return s
+}
+
+// String prints the mean and, over several seeds, the range.
+func (s Spread) String() string {
+	if s.N == 0 {
+		return "–"
+	}
+	if s.N == 1 {
+		return fmt.Sprintf("%.2f", s.Mean)
+	}
+	return fmt.Sprintf("%.2f [%.2f, %.2f]", s.Mean, s.Min, s.Max)
+}
+
+// Anytime returns method's curve at ratio over the seeds: at each
+// checkpoint (in tokens) the spread of its incumbents' perplexity on the
+// report slice (wiki: WikiText-2).
+func (r *DuelResult) Anytime(method string, ratio float64, wiki bool) (tokens []int64, at []Spread) {
+	var vals [][]float64
+	for _, run := range r.Runs {
+		if run.Method != method || math.Abs(run.Ratio-ratio) > 1e-9 {
+			continue
+		}
+		if tokens == nil {
+			for _, p := range run.Points {
+				tokens = append(tokens, p.Tokens)
+			}
+			vals = make([][]float64, len(tokens))
+		}
+		for i, p := range run.Points {
+			if p.Has {
+				vals[i] = append(vals[i], pick(wiki, p.Wiki, p.Report))
+			}
+		}
+	}
+	for _, v := range vals {
+		at = append(at, spreadOf(v))
+	}
+	return tokens, at
+}
+
+func pick(wiki bool, w, r float64) float64 {
+	if wiki {
+		return w
+	}
+	return r
+}
+
+// baseline returns a heuristic's result at ratio, or nil.
+func (r *DuelResult) baseline(method string, ratio float64) *MethodResult {
+	for i := range r.Baselines {
+		if b := &r.Baselines[i]; b.Method == method && math.Abs(b.Ratio-ratio) < 1e-9 {
+			return b
+		}
+	}
+	return nil
+}
+
+// bestBaseline is the heuristic with the lowest perplexity at ratio on
+// the report slice (wiki: WikiText-2).
+func (r *DuelResult) bestBaseline(ratio float64, wiki bool) *MethodResult {
+	var best *MethodResult
+	for i := range r.Baselines {
+		b := &r.Baselines[i]
+		if math.Abs(b.Ratio-ratio) > 1e-9 {
+			continue
+		}
+		if best == nil || pick(wiki, b.Wiki, b.Report) < pick(wiki, best.Wiki, best.Report) {
+			best = b
+		}
+	}
+	return best
+}
+
+// texts are the report texts the result has.
+func (r *DuelResult) texts() []bool {
+	if r.Slices.Wiki != "" {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
+func (r *DuelResult) textName(wiki bool) string {
+	if wiki {
+		return fmt.Sprintf("WikiText-2 (first %d tokens, out of domain)", r.Slices.WikiTokens)
+	}
+	return fmt.Sprintf("held-out TinyStories report slice (%d tokens)", r.Slices.Report.Len())
+}
+
+// evals prints tokens as whole search-slice evaluations.
+func (r *DuelResult) evals(tokens int64) string {
+	return trimFloat(float64(tokens) / float64(r.SliceTokens))
+}
+
+// Table prints the anytime tables (one per ratio and report text), the
+// spend of each method and the predictor's quality where the searches
+// look; Markdown when md.
+func (r *DuelResult) Table(md bool) string {
+	var sb strings.Builder
+	o := r.Options
+	fmt.Fprintf(&sb, "Duel on %s: every search spends at most %d real evaluations of the %d-token search slice per ratio (%d tokens), seeds 1..%d; perplexity (window %d) of each method's best policy so far, mean [min, max] over seeds. EvoPress and random search minimise %s; PPF collects %d policies (charged in full at every ratio), then searches on its predictor and verifies. Columns: real evaluations spent.\n\n",
+		r.ModelID, o.Budget, r.SliceTokens, int64(o.Budget)*r.SliceTokens, o.Seeds, r.Slices.SeqLen, o.Fitness, o.Collect)
+	for _, ratio := range o.Ratios {
+		for _, wiki := range r.texts() {
+			dense := pick(wiki, r.Dense.Wiki, r.Dense.Report)
+			fmt.Fprintf(&sb, "Ratio %.2f, %s, dense %.2f\n\n", ratio, r.textName(wiki), dense)
+			var header []string
+			var rows [][]string
+			for _, m := range DuelMethods() {
+				tokens, at := r.Anytime(m, ratio, wiki)
+				if header == nil {
+					header = []string{"method"}
+					for _, t := range tokens {
+						header = append(header, r.evals(t))
+					}
+				}
+				row := []string{m}
+				for _, s := range at {
+					row = append(row, s.String())
+				}
+				rows = append(rows, row)
+			}
+			for _, name := range []string{"flap", unitsName("uniform"), unitsName("owl"), unitsName("flap")} {
+				if name == unitsName("flap") && r.Units == UnitsFLAP {
+					continue // FLAP's own units: the same policy as flap
+				}
+				if b := r.baseline(name, ratio); b != nil {
+					row := []string{name + " (no evaluations)"}
+					for range header[1:] {
+						row = append(row, fmt.Sprintf("%.2f", pick(wiki, b.Wiki, b.Report)))
+					}
+					rows = append(rows, row)
+				}
+			}
+			writeTable(&sb, md, header, rows)
+			sb.WriteString(r.verdict(ratio, wiki))
+			sb.WriteString("\n")
+		}
+	}
+	sb.WriteString("Spend per run (mean over seeds and ratios): real evaluations, tokens forwarded, predictor and agent calls, predictor trainings, seconds\n\n")
+	var rows [][]string
+	for _, m := range DuelMethods() {
+		var l Ledger
+		var secs float64
+		k := 0
+		for _, run := range r.Runs {
+			if run.Method == m {
+				l, secs, k = l.Add(run.Spent), secs+run.Seconds, k+1
+			}
+		}
+		if k == 0 {
+			continue
+		}
+		f := float64(k)
+		rows = append(rows, []string{m, fmt.Sprintf("%.0f", float64(l.Evals)/f), fmt.Sprintf("%.0f", float64(l.Tokens)/f),
+			fmt.Sprintf("%.0f", float64(l.PredictorCalls)/f), fmt.Sprintf("%.0f", float64(l.AgentCalls)/f), fmt.Sprintf("%.1f", float64(l.Refits)/f), fmt.Sprintf("%.1f", secs/f)})
+	}
+	writeTable(&sb, md, []string{"method", "evaluations", "tokens", "predictor calls", "agent calls", "trainings", "seconds"}, rows)
+	sb.WriteString("\nPPF's predictors where the searches look: MAE of log perplexity and Spearman on EvoPress's incumbents (measured outside the budget), for the predictor trained on the collection and the search's last refit; mean Spearman over PPF's own verified candidates per round; report perplexity of PPF-dynamic (the agent's policy) and PPF-static (the search's)\n\n")
+	rows = rows[:0]
+	for _, q := range r.Quality {
+		rows = append(rows, []string{fmt.Sprintf("%.2f", q.Ratio), fmt.Sprint(q.Seed), fmt.Sprint(q.Policies),
+			fmt.Sprintf("%.3f", q.FirstMAE), fmt.Sprintf("%.3f", q.FinalMAE), fmt.Sprintf("%.2f", q.FirstSpearman), fmt.Sprintf("%.2f", q.FinalSpearman),
+			fmt.Sprintf("%.2f", q.RoundSpearman), fmt.Sprintf("%.2f", q.DynamicReport), fmt.Sprintf("%.2f", q.StaticReport)})
+	}
+	writeTable(&sb, md, []string{"ratio", "seed", "policies", "MAE first", "MAE refit", "ρ first", "ρ refit", "ρ rounds", "ppf-dynamic", "ppf-static"}, rows)
+	return sb.String()
+}
+
+// verdict names the best method (lowest mean) at each checkpoint.
+func (r *DuelResult) verdict(ratio float64, wiki bool) string {
+	b := r.bestBaseline(ratio, wiki)
+	var parts []string
+	tokens, _ := r.Anytime(MethodEvoPress, ratio, wiki)
+	for i, t := range tokens {
+		best, v := b.Method, pick(wiki, b.Wiki, b.Report)
+		for _, m := range DuelMethods() {
+			if _, at := r.Anytime(m, ratio, wiki); i < len(at) && at[i].N > 0 && at[i].Mean < v {
+				best, v = m, at[i].Mean
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s", r.evals(t), best))
+	}
+	return "\nBest by mean at each budget: " + strings.Join(parts, ", ") + "\n"
+}
+
+// writeTable prints a plain or Markdown table.
+func writeTable(sb *strings.Builder, md bool, header []string, rows [][]string) {
+	if md {
+		sb.WriteString("| " + strings.Join(header, " | ") + " |\n|")
+		for range header {
+			sb.WriteString(" --- |")
+		}
+		sb.WriteString("\n")
+		for _, row := range rows {
+			sb.WriteString("| " + strings.Join(row, " | ") + " |\n")
+		}
+		return
+	}
+	width := make([]int, len(header))
+	for _, row := range append([][]string{header}, rows...) {
+		for i, c := range row {
+			width[i] = max(width[i], len([]rune(c)))
+		}
+	}
+	for _, row := range append([][]string{header}, rows...) {
+		for i, c := range row {
+			fmt.Fprintf(sb, "%-*s  ", width[i], c)
+		}
+		sb.WriteString("\n")
+	}
+}
+
+// Plot draws the anytime curves: one panel per ratio and report text,
+// perplexity of each method's best policy so far against the real
+// evaluations spent (both log scales), the mean over seeds as a line and
+// the range as a band; FLAP and the best heuristic as dashed lines.
+func (r *DuelResult) Plot() *Figure {
+	methods := DuelMethods()
+	names := append(slices.Clone(methods), "flap", "best heuristic")
+	colors := seriesColorsFor(names)
+	leg := newLegend()
+	var panels []*plot.Plot
+	for _, ratio := range r.Options.Ratios {
+		for _, wiki := range r.texts() {
+			title := fmt.Sprintf("ratio %.2f, %s", ratio, map[bool]string{false: "held-out TinyStories", true: "WikiText-2"}[wiki])
+			p := newPanel(title, "real evaluations spent (whole search slices, log scale)", labelPPL)
+			lo, hi := math.Inf(1), math.Inf(-1)
+			xmin, xmax := math.Inf(1), math.Inf(-1)
+			for i, m := range methods {
+				tokens, at := r.Anytime(m, ratio, wiki)
+				var mean, band, top plotter.XYs
+				for k, s := range at {
+					if s.N == 0 {
+						continue
+					}
+					x := lg(float64(tokens[k]) / float64(r.SliceTokens))
+					xmin, xmax = min(xmin, x), max(xmax, x)
+					lo, hi = min(lo, s.Min), max(hi, s.Max)
+					mean = append(mean, plotter.XY{X: x, Y: lg(s.Mean)})
+					band = append(band, plotter.XY{X: x, Y: lg(s.Min)})
+					top = append(top, plotter.XY{X: x, Y: lg(s.Max)})
+				}
+				if len(mean) == 0 {
+					continue
+				}
+				slices.Reverse(top)
+				c := colors[i]
+				if poly, err := plotter.NewPolygon(append(band, top...)); err == nil && len(mean) > 1 {
+					poly.Color = color.NRGBA{R: c.R, G: c.G, B: c.B, A: 50}
+					poly.LineStyle.Width = 0
+					p.Add(poly)
+				}
+				line, marks := newLine(mean, c, 1.8), newPoints(mean, c, glyphFor(i), 3)
+				p.Add(line, marks)
+				if len(panels) == 0 {
+					leg.add(m+" (mean, band: min to max)", line, marks)
+				}
+			}
+			for k, b := range []*MethodResult{r.baseline("flap", ratio), r.bestBaseline(ratio, wiki)} {
+				if b == nil || math.IsInf(xmin, 0) {
+					continue
+				}
+				v := pick(wiki, b.Wiki, b.Report)
+				lo, hi = min(lo, v), max(hi, v)
+				d := newDashed(plotter.XYs{{X: xmin, Y: lg(v)}, {X: xmax, Y: lg(v)}}, colors[len(methods)+k], 1.4)
+				p.Add(d)
+				if len(panels) == 0 {
+					leg.add([]string{"flap (no evaluations)", "best heuristic (no evaluations)"}[k], d)
+				}
+			}
+			logRange(&p.Y, lo, hi)
+			p.X.Tick.Marker = logTicks{}
+			p.X.Min, p.X.Max = xmin-0.05, xmax+0.05
+			panels = append(panels, p)
+		}
+	}
+	return &Figure{Title: fmt.Sprintf("%s: best policy so far against real evaluations (lower is better)", r.ModelID),
+		Width: 1100, Height: 380 * len(r.Options.Ratios), Cols: len(r.texts()), Panels: panels, legend: leg}
+}
