@@ -339,3 +339,88 @@ func checkBrowser(t *testing.T, nb *kerneltest.Notebook) {
 		t.Errorf("widget: text form %q", got)
 	}
 }
+
+// checkDuel runs the notebook's duel again, compiled, and compares: the
+// duel is deterministic for its seeds, so the anytime tables and the last
+// column must be the same to the digit.
+func checkDuel(t *testing.T, nb *kerneltest.Notebook) {
+	o := ppfnb.DefaultDuel("stories260K", true)
+	o.Ratios = []float64{0.3}
+	res, err := ppfnb.RunDuel(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := res.Table(false)
+	want = want[:strings.Index(want, "Spend per run")]
+	if got := nb.Text(t, "duel", ""); !strings.Contains(got, want) {
+		t.Errorf("duel: the notebook's tables differ from a compiled run's:\n%s\nwant:\n%s", got, want)
+	}
+	if nb.Images(t, "plot") != 1 {
+		t.Error("plot: no chart")
+	}
+	final := nb.Text(t, "final", "")
+	for _, m := range ppfnb.DuelMethods() {
+		_, at := res.Anytime(m, 0.3, false)
+		if line := fmt.Sprintf("%-14s %s\n", m, at[len(at)-1]); !strings.Contains(final, line) {
+			t.Errorf("final: no line %q in\n%s", line, final)
+		}
+	}
+	budget := int64(o.Budget) * res.SliceTokens
+	collected := int64(o.Collect) * res.SliceTokens
+	for _, run := range res.Runs {
+		if run.Spent.Tokens > budget {
+			t.Errorf("%s seed %d spent %d tokens of %d", run.Method, run.Seed, run.Spent.Tokens, budget)
+		}
+		for _, p := range run.Points {
+			if run.Method == ppfnb.MethodPPF && p.Has && p.Tokens < collected {
+				t.Errorf("ppf has a policy after %d tokens, before its collection of %d is done", p.Tokens, collected)
+			}
+		}
+	}
+	checkDuelLesson(t, res)
+}
+
+// checkDuelLesson checks what notebook 7's lesson says of its run.
+func checkDuelLesson(t *testing.T, res *ppfnb.DuelResult) {
+	final := map[string]float64{}
+	for _, m := range ppfnb.DuelMethods() {
+		_, at := res.Anytime(m, 0.3, false)
+		final[m] = at[len(at)-1].Mean
+	}
+	flap := 0.0
+	for _, b := range res.Baselines {
+		if b.Method == "flap" {
+			flap = b.Report
+		}
+	}
+	if !(final[ppfnb.MethodEvoPress] < final[ppfnb.MethodPPF] && final[ppfnb.MethodEvoPress] < final[ppfnb.MethodRandomSearch]) {
+		t.Errorf("the lesson says EvoPress ends best on held-out text; the run ends at %v", final)
+	}
+	for m, v := range final {
+		if !(v < flap) {
+			t.Errorf("the lesson says every search ends below FLAP (%.2f); %s ends at %.2f", flap, m, v)
+		}
+	}
+	// and on WikiText-2 it leads the searches in most columns
+	_, evo := res.Anytime(ppfnb.MethodEvoPress, 0.3, true)
+	leads := 0
+	for i := range evo {
+		best := true
+		for _, m := range []string{ppfnb.MethodRandomSearch, ppfnb.MethodPPF} {
+			if _, at := res.Anytime(m, 0.3, true); at[i].N > 0 && at[i].Mean < evo[i].Mean {
+				best = false
+			}
+		}
+		if best {
+			leads++
+		}
+	}
+	if 2*leads <= len(evo) {
+		t.Errorf("the lesson says EvoPress leads on WikiText-2 for most of the budget; it leads in %d of %d columns", leads, len(evo))
+	}
+	for _, q := range res.Quality {
+		if q.RoundSpearman > 0.3 {
+			t.Errorf("the lesson says PPF's predictor ranks its own candidates little better than chance; seed %d: Spearman %.2f", q.Seed, q.RoundSpearman)
+		}
+	}
+}

@@ -25,6 +25,7 @@ var tutorials = []struct {
 	{"04-agent.ipynb", checkAgent},
 	{"05-browser.ipynb", checkBrowser},
 	{"06-your-own-model.ipynb", checkOwnModel},
+	{"07-duel.ipynb", checkDuel},
 }
 
 // TestCommittedWithoutOutputs checks that every committed notebook is

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ppfkit/ppf/native/prune"
@@ -24,7 +25,8 @@ type DuelOptions struct {
 	Units     string    `json:"units,omitempty"`
 	SeqLen    int       `json:"seqlen,omitempty"`
 	Ratios    []float64 `json:"ratios"`
-	Seeds     int       `json:"seeds"` // runs of each method at each ratio, seeds 1..Seeds
+	Seeds     int       `json:"seeds"`   // runs of each method at each ratio, seeds 1..Seeds
+	Methods   []string  `json:"methods"` // of DuelMethods; nil: all
 	Quick     bool      `json:"quick"`
 
 	SearchTokens int `json:"search_tokens"`
@@ -39,8 +41,13 @@ type DuelOptions struct {
 	Fitness string `json:"fitness"`
 	// Collect is PPF's collection per seed. One collection serves every
 	// ratio (and the agent), but each ratio is charged all of it.
-	Collect     int `json:"collect"`
-	Checkpoints int `json:"checkpoints"` // points of the anytime curves: Budget/2^k, k < Checkpoints
+	Collect int `json:"collect"`
+	// CollectNear > 0 draws PPF's collection at ratios within CollectNear
+	// of the duel's ratios instead of PPF's usual wide range; Local is the
+	// search's (see SearchOptions.Local).
+	CollectNear float64 `json:"collect_near,omitempty"`
+	Local       float64 `json:"local,omitempty"`
+	Checkpoints int     `json:"checkpoints"` // points of the anytime curves: Budget/2^k, k < Checkpoints
 
 	EvoPress  EvoPressOptions       `json:"evopress"` // the selection schedule
 	Search    SearchOptions         `json:"search"`   // PPF's search; its rounds fill the budget
@@ -165,6 +172,14 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 	if len(o.Ratios) == 0 || o.Seeds < 1 || o.Budget < 1 || o.Checkpoints < 1 {
 		return nil, fmt.Errorf("duel: want ratios, at least one seed, a budget and a checkpoint (got %v, %d, %d, %d)", o.Ratios, o.Seeds, o.Budget, o.Checkpoints)
 	}
+	if len(o.Methods) == 0 {
+		o.Methods = DuelMethods()
+	}
+	for _, m := range o.Methods {
+		if !slices.Contains(DuelMethods(), m) {
+			return nil, fmt.Errorf("duel: method %q: use %s", m, strings.Join(DuelMethods(), ", "))
+		}
+	}
 	if o.Collect < 1 || o.Collect >= o.Budget {
 		return nil, fmt.Errorf("duel: PPF collects %d policies of a budget of %d evaluations; collect at least one, and fewer than the budget so that PPF can search", o.Collect, o.Budget)
 	}
@@ -201,7 +216,7 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 	if acfg.RatioMin == 0 && acfg.RatioMax == 0 {
 		acfg.RatioMin, acfg.RatioMax = max(0, lo-0.05), min(hi+0.05, e.Space.MaxRatio()-0.02)
 	}
-	runs := o.Seeds * len(o.Ratios) * 3
+	runs := o.Seeds * len(o.Ratios) * len(o.Methods)
 	for seed := uint64(1); seed <= uint64(o.Seeds); seed++ {
 		stage(fmt.Sprintf("seed %d: PPF collects and trains", seed))
 		path, cleanup, err := datasetPath(o.Dir, fmt.Sprintf("dataset-seed%d.jsonl", seed))
@@ -209,9 +224,12 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 			return nil, err
 		}
 		defer cleanup()
-		cres, err := Collect(ctx, e, path, CollectOptions{Samples: o.Collect, Seed: seed,
-			RatioMin: min(DefaultRatioMin, max(0.01, acfg.RatioMin-0.03)), RatioMax: max(DefaultRatioMax, acfg.RatioMax+0.05),
-			Progress: o.Progress})
+		copt := CollectOptions{Samples: o.Collect, Seed: seed, Progress: o.Progress,
+			RatioMin: min(DefaultRatioMin, max(0.01, acfg.RatioMin-0.03)), RatioMax: max(DefaultRatioMax, acfg.RatioMax+0.05)}
+		if o.CollectNear > 0 {
+			copt.RatioMin, copt.RatioMax = max(0.01, lo-o.CollectNear), min(e.Space.MaxRatio()-0.01, hi+o.CollectNear)
+		}
+		cres, err := Collect(ctx, e, path, copt)
 		if err != nil {
 			return nil, err
 		}
@@ -231,40 +249,41 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 			if err != nil {
 				return nil, err
 			}
-			stage(fmt.Sprintf("seed %d, ratio %.2f: evopress, random search, ppf", seed, r))
-			t := time.Now()
-			eo := o.EvoPress
-			eo.Ratio, eo.Fitness, eo.Budget, eo.Seed, eo.Log = r, o.Fitness, budget, seed, o.Log
-			evo, err := EvoPress(ctx, e, e.Space, starts, eo)
-			if err != nil {
-				return nil, err
+			stage(fmt.Sprintf("seed %d, ratio %.2f: %s", seed, r, strings.Join(o.Methods, ", ")))
+			var evo *SearchRun
+			var q PredictorQuality
+			for _, m := range o.Methods {
+				t := time.Now()
+				var run *SearchRun
+				switch m {
+				case MethodEvoPress:
+					eo := o.EvoPress
+					eo.Ratio, eo.Fitness, eo.Budget, eo.Seed, eo.Log = r, o.Fitness, budget, seed, o.Log
+					run, err = EvoPress(ctx, e, e.Space, starts, eo)
+					evo = run
+				case MethodRandomSearch:
+					run, err = RandomSearch(ctx, e, e.Space, starts, RandomSearchOptions{Ratio: r, Fitness: o.Fitness, Budget: budget, Seed: seed})
+				case MethodPPF:
+					run, q, err = duelPPF(ctx, e, pr, ag, cres.Records, starts, o, r, seed+uint64(i)<<16, budget, res.SliceTokens)
+				}
+				if err != nil {
+					return nil, err
+				}
+				if err := j.addRun(ctx, res, run, seed, budget, time.Since(t)); err != nil {
+					return nil, err
+				}
+				if m == MethodPPF {
+					q.Seed, q.StaticReport = seed, res.Runs[len(res.Runs)-1].Report
+				}
+				if o.Progress != nil {
+					o.Progress(len(res.Runs), runs)
+				}
 			}
-			if err := j.addRun(ctx, res, evo, seed, budget, time.Since(t)); err != nil {
-				return nil, err
-			}
-			t = time.Now()
-			rnd, err := RandomSearch(ctx, e, e.Space, starts, RandomSearchOptions{Ratio: r, Fitness: o.Fitness, Budget: budget, Seed: seed})
-			if err != nil {
-				return nil, err
-			}
-			if err := j.addRun(ctx, res, rnd, seed, budget, time.Since(t)); err != nil {
-				return nil, err
-			}
-			t = time.Now()
-			ppf, q, err := duelPPF(ctx, e, pr, ag, cres.Records, starts, o, r, seed+uint64(i)<<16, budget, res.SliceTokens)
-			if err != nil {
-				return nil, err
-			}
-			if err := j.addRun(ctx, res, ppf, seed, budget, time.Since(t)); err != nil {
-				return nil, err
-			}
-			q.Seed, q.StaticReport = seed, res.Runs[len(res.Runs)-1].Report
-			if err := j.judgeQuality(ctx, evo, &q); err != nil {
-				return nil, err
-			}
-			res.Quality = append(res.Quality, q)
-			if o.Progress != nil {
-				o.Progress(len(res.Runs), runs)
+			if evo != nil && q.first != nil {
+				if err := j.judgeQuality(ctx, evo, &q); err != nil {
+					return nil, err
+				}
+				res.Quality = append(res.Quality, q)
 			}
 		}
 	}
@@ -302,33 +321,24 @@ func duelPPF(ctx context.Context, e *Evaluator, pr *predictor.Predictor, ag *age
 		return nil, q, err
 	}
 	sopt := o.Search
-	left := o.Budget - len(data) - len(starts) - 1
-	if sopt.Verify < 1 || left < sopt.Verify {
-		return nil, q, fmt.Errorf("duel: a budget of %d evaluations leaves PPF %d after collecting %d and measuring %d starts; not one search round of %d: raise the budget or collect less",
-			o.Budget, left, len(data), len(starts)+1, sopt.Verify)
+	collected := Ledger{Evals: len(data), Tokens: int64(len(data)) * sliceTokens, Refits: 1, AgentCalls: 1}
+	sopt.Budget = budget - collected.Tokens
+	if sopt.Budget < int64(len(starts)+1)*sliceTokens {
+		return nil, q, fmt.Errorf("duel: a budget of %d evaluations leaves PPF too little to measure its %d starts after collecting %d policies: raise the budget or collect less",
+			o.Budget, len(starts)+1, len(data))
 	}
-	sopt.Rounds = left / sopt.Verify
-	sopt.Ratio, sopt.Seed, sopt.Train = ratio, seed, o.Predictor
+	sopt.Rounds = 1 << 20 // until the budget is spent
+	sopt.Ratio, sopt.Seed, sopt.Train, sopt.Local = ratio, seed, o.Predictor, o.Local
 	sopt.Train.Seed = seed
 	run := &SearchRun{Method: MethodPPF, Ratio: ratio, Fitness: FitnessPPL}
-	collected := Ledger{Evals: len(data), Tokens: int64(len(data)) * sliceTokens, Refits: 1, AgentCalls: 1}
-	sopt.Measured = func(measured int, best Candidate) {
-		l := collected
-		l.Evals += measured
-		l.Tokens += int64(measured) * sliceTokens
-		run.track(l, best.Policy, math.Log(best.Perplexity))
+	sopt.Measured = func(spent Ledger, best Candidate) {
+		run.track(collected.Add(spent), best.Policy, math.Log(best.Perplexity))
 	}
 	sr, err := Search(ctx, e, pr, data, append([]Start{{Name: "agent", Policy: dyn}}, starts...), sopt)
 	if err != nil {
 		return nil, q, fmt.Errorf("ppf at ratio %v: %w", ratio, err)
 	}
-	run.Spent = collected
-	run.Spent.Evals += len(sr.Records)
-	run.Spent.Tokens += int64(len(sr.Records)) * sliceTokens
-	run.Spent.PredictorCalls, run.Spent.Refits = sr.Scored, 1+sr.Refits
-	if run.Spent.Tokens > budget {
-		return nil, q, fmt.Errorf("ppf at ratio %v spent %d tokens, over its budget of %d: a bug in the duel's accounting", ratio, run.Spent.Tokens, budget)
-	}
+	run.Spent = collected.Add(sr.Spent)
 	var sum float64
 	for _, r := range sr.Rounds {
 		sum += r.Spearman

@@ -52,13 +52,14 @@ func (j *judged) report(ctx context.Context, p predictor.Policy) (report, wiki f
 }
 
 // checkpoints are the budget's shares at which curves are judged:
-// budget/2^k for k = n-1 down to 0.
+// budget/2^k for k = n-1 down to 1, then 5/8, 3/4, 7/8 and all of it
+// (where PPF, which collects first, has its points).
 func checkpoints(budget int64, n int) []int64 {
-	out := make([]int64, n)
-	for k := range n {
-		out[n-1-k] = budget >> k
+	var out []int64
+	for k := n - 1; k >= 1; k-- {
+		out = append(out, budget>>k)
 	}
-	return out
+	return append(out, budget*5/8, budget*3/4, budget*7/8, budget)
 }
 
 // addRun judges a run's incumbents at the checkpoints and its best, and

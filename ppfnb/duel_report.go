@@ -14,6 +14,17 @@ import (
 // DuelMethods are the duel's searches, in table order.
 func DuelMethods() []string { return []string{MethodEvoPress, MethodRandomSearch, MethodPPF} }
 
+// methods are the duel's searches that ran, in table order.
+func (r *DuelResult) methods() []string {
+	var out []string
+	for _, m := range DuelMethods() {
+		if slices.ContainsFunc(r.Runs, func(run DuelRun) bool { return run.Method == m }) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Spread is a mean over seeds with its range.
 type Spread struct {
 	Mean, Min, Max float64
@@ -136,7 +147,7 @@ func (r *DuelResult) Table(md bool) string {
 			fmt.Fprintf(&sb, "Ratio %.2f, %s, dense %.2f\n\n", ratio, r.textName(wiki), dense)
 			var header []string
 			var rows [][]string
-			for _, m := range DuelMethods() {
+			for _, m := range r.methods() {
 				tokens, at := r.Anytime(m, ratio, wiki)
 				if header == nil {
 					header = []string{"method"}
@@ -169,7 +180,7 @@ func (r *DuelResult) Table(md bool) string {
 	}
 	sb.WriteString("Spend per run (mean over seeds and ratios): real evaluations, tokens forwarded, predictor and agent calls, predictor trainings, seconds\n\n")
 	var rows [][]string
-	for _, m := range DuelMethods() {
+	for _, m := range r.methods() {
 		var l Ledger
 		var secs float64
 		k := 0
@@ -186,6 +197,9 @@ func (r *DuelResult) Table(md bool) string {
 			fmt.Sprintf("%.0f", float64(l.PredictorCalls)/f), fmt.Sprintf("%.0f", float64(l.AgentCalls)/f), fmt.Sprintf("%.1f", float64(l.Refits)/f), fmt.Sprintf("%.1f", secs/f)})
 	}
 	writeTable(&sb, md, []string{"method", "evaluations", "tokens", "predictor calls", "agent calls", "trainings", "seconds"}, rows)
+	if len(r.Quality) == 0 {
+		return sb.String()
+	}
 	sb.WriteString("\nPPF's predictors where the searches look: MAE of log perplexity and Spearman on EvoPress's incumbents (measured outside the budget), for the predictor trained on the collection and the search's last refit; mean Spearman over PPF's own verified candidates per round; report perplexity of PPF-dynamic (the agent's policy) and PPF-static (the search's)\n\n")
 	rows = rows[:0]
 	for _, q := range r.Quality {
@@ -201,10 +215,14 @@ func (r *DuelResult) Table(md bool) string {
 func (r *DuelResult) verdict(ratio float64, wiki bool) string {
 	b := r.bestBaseline(ratio, wiki)
 	var parts []string
-	tokens, _ := r.Anytime(MethodEvoPress, ratio, wiki)
+	ms := r.methods()
+	if len(ms) == 0 {
+		return ""
+	}
+	tokens, _ := r.Anytime(ms[0], ratio, wiki)
 	for i, t := range tokens {
 		best, v := b.Method, pick(wiki, b.Wiki, b.Report)
-		for _, m := range DuelMethods() {
+		for _, m := range ms {
 			if _, at := r.Anytime(m, ratio, wiki); i < len(at) && at[i].N > 0 && at[i].Mean < v {
 				best, v = m, at[i].Mean
 			}
@@ -246,7 +264,7 @@ func writeTable(sb *strings.Builder, md bool, header []string, rows [][]string) 
 // evaluations spent (both log scales), the mean over seeds as a line and
 // the range as a band; FLAP and the best heuristic as dashed lines.
 func (r *DuelResult) Plot() *Figure {
-	methods := DuelMethods()
+	methods := r.methods()
 	names := append(slices.Clone(methods), "flap", "best heuristic")
 	colors := seriesColorsFor(names)
 	leg := newLegend()

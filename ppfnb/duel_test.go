@@ -245,3 +245,39 @@ func TestFitnessMatchesDirect(t *testing.T) {
 		t.Error("fitness mse accepted")
 	}
 }
+
+// Search with a token budget stops inside it, and its ledger counts the
+// whole-slice measurements and the screening runs exactly.
+func TestSearchBudgetAndScreening(t *testing.T) {
+	e := evaluator(t)
+	pr, train, _ := realPredictor(t)
+	starts, err := duelStarts(e, 0.4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, seqLen := e.SearchWindows()
+	slice := int64(n * seqLen)
+	budget := 17*slice + slice/2 // not a whole number of measurements
+	var last Ledger
+	res, err := Search(context.Background(), e, pr, train, starts, SearchOptions{Ratio: 0.4, Rounds: 1000, Verify: 2, Screen: 6, ScreenWindows: 1,
+		Budget: budget, Generations: 5, NoRefit: true, Measured: func(spent Ledger, _ Candidate) { last = spent }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	screens := res.Spent.Evals - len(res.Records)
+	if want := int64(len(res.Records))*slice + int64(screens*seqLen); res.Spent.Tokens != want || res.Spent.Tokens > budget {
+		t.Errorf("spent %d tokens; %d measurements and %d one-window screens make %d, budget %d", res.Spent.Tokens, len(res.Records), screens, want, budget)
+	}
+	if screens < 6 || len(res.Verified) < 2 {
+		t.Errorf("%d screens and %d verified candidates: the search did not screen and verify", screens, len(res.Verified))
+	}
+	if budget-res.Spent.Tokens >= slice {
+		t.Errorf("stopped with %d tokens left, enough for another measurement", budget-res.Spent.Tokens)
+	}
+	if last.Tokens > res.Spent.Tokens || last.Evals == 0 {
+		t.Errorf("the last Measured call saw %+v, the search spent %+v", last, res.Spent)
+	}
+	if res.Spent.PredictorCalls == 0 || res.Spent.Refits != 0 {
+		t.Errorf("predictor calls %d, refits %d (NoRefit)", res.Spent.PredictorCalls, res.Spent.Refits)
+	}
+}

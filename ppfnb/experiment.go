@@ -17,13 +17,16 @@ import (
 )
 
 // Methods of the experiment's table, in its order: the baselines with
-// their own units (as ppf prune makes them), the uniform allocation with
-// PPF's units (an ablation: what the units alone give), the agent's
+// their own units (as ppf prune makes them), the uniform and OWL
+// allocations with PPF's units (ablations: what the units give without
+// PPF's allocation; FLAP's allocation with PPF's default units is FLAP
+// itself), the agent's
 // policy (dynamic pruning: the first agent, trained on the collection,
 // and the final one, retrained once the searches' measurements joined
 // the dataset) and the search's (static pruning).
 const (
 	MethodPPFUniform = "uniform/ppf-units"
+	MethodPPFOWL     = "owl/ppf-units"
 	MethodPPFFirst   = "ppf-dynamic/first"
 	MethodPPFDynamic = "ppf-dynamic"
 	MethodPPFStatic  = "ppf-static"
@@ -32,7 +35,7 @@ const (
 // ExperimentMethods lists the table's rows.
 func ExperimentMethods() []string {
 	return []string{prune.MethodUniform, prune.MethodWandaSP, prune.MethodOWL, prune.MethodFLAP, prune.MethodShortGPT,
-		MethodPPFUniform, MethodPPFFirst, MethodPPFDynamic, MethodPPFStatic}
+		MethodPPFUniform, MethodPPFOWL, MethodPPFFirst, MethodPPFDynamic, MethodPPFStatic}
 }
 
 // ExperimentOptions sets RunExperiment. Start from DefaultExperiment.
@@ -382,9 +385,9 @@ func reportAll(ctx context.Context, e *Evaluator, res *ExperimentResult, o Exper
 			var plan *prune.Plan
 			var err error
 			switch m {
-			case MethodPPFUniform:
+			case MethodPPFUniform, MethodPPFOWL:
 				var p predictor.Policy
-				if p, err = e.BaselinePolicy(prune.MethodUniform, r, o.Seed); err == nil {
+				if p, err = e.BaselinePolicy(strings.TrimSuffix(m, "/ppf-units"), r, o.Seed); err == nil {
 					plan, err = e.Plan(p)
 				}
 			case MethodPPFFirst:

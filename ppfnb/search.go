@@ -3,6 +3,7 @@ package ppfnb
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -29,18 +30,32 @@ type SearchOptions struct {
 	Verify      int // best unmeasured candidates measured for real per round [8]
 	Seed        uint64
 
+	// Screen > 0 puts a cheap real stage between the predictor and the
+	// full measurement, as EvoPress's multi-step selection does: each
+	// round the Screen best unmeasured candidates are run on
+	// ScreenWindows random windows of the search slice [2], and only the
+	// Verify best of them are measured on the whole slice.
+	Screen, ScreenWindows int
+	// Budget > 0 stops the search before a real evaluation that would
+	// take its spend past Budget tokens.
+	Budget int64
+
 	// Train refits the predictor after each round on the dataset plus
 	// every measurement of the search; zero means
 	// predictor.DefaultTrainConfig(). NoRefit keeps the predictor as given.
 	Train   predictor.TrainConfig
 	NoRefit bool
+	// Local > 0 refits only on the dataset's records within Local of the
+	// search's ratio (and every measurement of the search): a predictor
+	// of the region searched, not of every ratio.
+	Local float64
 
 	Log      func(msg string)      `json:"-"`
 	Progress func(done, total int) `json:"-"` // real measurements, done and planned
-	// Measured, when not nil, is called after each candidate with the
-	// real measurements made so far and the incumbent: the duel's anytime
-	// curves follow it.
-	Measured func(measurements int, best Candidate) `json:"-"`
+	// Measured, when not nil, is called after each candidate measured on
+	// the whole slice with what the search has spent and the incumbent:
+	// the duel's anytime curves follow it.
+	Measured func(spent Ledger, best Candidate) `json:"-"`
 }
 
 func (o SearchOptions) withDefaults() SearchOptions {
@@ -54,6 +69,7 @@ func (o SearchOptions) withDefaults() SearchOptions {
 	def(&o.Offspring, 64)
 	def(&o.Generations, 30)
 	def(&o.Verify, 8)
+	def(&o.ScreenWindows, 2)
 	if o.Train.MaxEpochs == 0 {
 		o.Train = predictor.DefaultTrainConfig()
 	}
@@ -90,8 +106,7 @@ type SearchResult struct {
 	Verified  []Candidate   `json:"verified"`
 	Rounds    []SearchRound `json:"rounds"`
 	Seconds   float64       `json:"seconds"`
-	Scored    int64         `json:"scored"` // policies the predictor scored
-	Refits    int           `json:"refits"`
+	Spent     Ledger        `json:"spent"` // real evaluations (starts included), predictor scores and refits
 
 	// Records are every real measurement of the search (starts included),
 	// ready to add to the dataset; Predictor is the last refit (the one
@@ -135,10 +150,24 @@ func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data pre
 	rng := rand.New(rand.NewPCG(opt.Seed, math.Float64bits(opt.Ratio)))
 	measured := map[string]Candidate{}
 	total := len(starts) + opt.Rounds*opt.Verify
+	n, seqLen := e.SearchWindows()
+	// charge refuses an evaluation of windows that would pass the budget.
+	charge := func(windows int) error {
+		cost := int64(windows * seqLen)
+		if opt.Budget > 0 && res.Spent.Tokens+cost > opt.Budget {
+			return errBudget
+		}
+		res.Spent.Evals++
+		res.Spent.Tokens += cost
+		return nil
+	}
 	measure := func(p predictor.Policy, source string, predicted float64, round int) (Candidate, error) {
 		key := policyKey(p)
 		if c, ok := measured[key]; ok {
 			return c, nil
+		}
+		if err := charge(n); err != nil {
+			return Candidate{}, err
 		}
 		rec, err := e.Record(ctx, p, source)
 		if err != nil {
@@ -163,30 +192,31 @@ func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data pre
 			res.BestStart = c
 		}
 		if opt.Measured != nil {
-			opt.Measured(len(res.Records), res.BestStart)
+			opt.Measured(res.Spent, res.BestStart)
 		}
 	}
 	res.Best = res.BestStart
 
 	train := slices.Clone(data)
+	if opt.Local > 0 {
+		train = slices.DeleteFunc(train, func(r predictor.Record) bool { return math.Abs(r.Ratio-opt.Ratio) > opt.Local })
+	}
 	for round := 1; round <= opt.Rounds; round++ {
 		archive, err := evolve(rng, mu, res.Predictor, measured, opt)
 		if err != nil {
 			return nil, err
 		}
-		res.Scored += int64(len(archive))
+		res.Spent.PredictorCalls += int64(len(archive))
+		picks, err := screen(ctx, e, rng, archive, measured, opt, charge)
 		sr := SearchRound{Round: round}
 		var pred, meas []float64
-		for _, a := range archive {
-			if sr.Verified == opt.Verify {
+		for _, a := range picks {
+			if err != nil {
 				break
 			}
-			if _, ok := measured[a.key]; ok {
-				continue
-			}
-			c, err := measure(a.p, "search", math.Exp(a.score), round)
-			if err != nil {
-				return nil, err
+			var c Candidate
+			if c, err = measure(a.p, "search", math.Exp(a.score), round); err != nil {
+				break
 			}
 			res.Verified = append(res.Verified, c)
 			pred, meas = append(pred, a.score), append(meas, math.Log(c.Perplexity))
@@ -195,14 +225,20 @@ func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data pre
 				res.Best, sr.Improved = c, true
 			}
 			if opt.Measured != nil {
-				opt.Measured(len(res.Records), res.Best)
+				opt.Measured(res.Spent, res.Best)
 			}
+		}
+		if err != nil && !errors.Is(err, errBudget) {
+			return nil, err
 		}
 		sr.Best, sr.Spearman = res.Best.Perplexity, nanToZero(predictor.Spearman(pred, meas))
 		res.Rounds = append(res.Rounds, sr)
 		if opt.Log != nil {
 			opt.Log(fmt.Sprintf("search %.2f round %d: %d measured, best %.4f (%s), predicted-vs-measured Spearman %.2f",
 				opt.Ratio, round, sr.Verified, res.Best.Perplexity, res.Best.Source, sr.Spearman))
+		}
+		if err != nil || sr.Verified == 0 { // the budget is spent, or the predictor proposes nothing new
+			break
 		}
 		if round < opt.Rounds && !opt.NoRefit && sr.Verified > 0 {
 			cfg := opt.Train
@@ -211,11 +247,59 @@ func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data pre
 			if err != nil {
 				return nil, fmt.Errorf("refit after round %d: %w", round, err)
 			}
-			res.Predictor, res.Refits = refit, res.Refits+1
+			res.Predictor = refit
+			res.Spent.Refits++
 		}
 	}
 	res.Seconds = time.Since(start).Seconds()
 	return res, nil
+}
+
+// screen returns the candidates of a round to measure on the whole
+// slice: the Verify best unmeasured ones by the predictor or, with
+// opt.Screen, the Verify best by perplexity on ScreenWindows random
+// windows among the Screen best by the predictor. Its error is errBudget
+// when the budget ran out while screening.
+func screen(ctx context.Context, e *Evaluator, rng *rand.Rand, archive []scored, measured map[string]Candidate, opt SearchOptions, charge func(windows int) error) ([]scored, error) {
+	want := opt.Verify
+	if opt.Screen > 0 {
+		want = opt.Screen
+	}
+	var picks []scored
+	for _, a := range archive {
+		if len(picks) == want {
+			break
+		}
+		if _, ok := measured[a.key]; !ok {
+			picks = append(picks, a)
+		}
+	}
+	if opt.Screen <= 0 || len(picks) <= opt.Verify {
+		return picks, nil
+	}
+	n, _ := e.SearchWindows()
+	windows := drawWindows(rng, n, opt.ScreenWindows)
+	fit := make([]float64, len(picks))
+	for i, a := range picks {
+		if err := charge(len(windows)); err != nil {
+			return nil, err
+		}
+		v, err := e.Fitness(ctx, a.p, FitnessPPL, windows)
+		if err != nil {
+			return nil, err
+		}
+		fit[i] = v
+	}
+	idx := make([]int, len(picks))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(fit[a], fit[b]) })
+	out := make([]scored, opt.Verify)
+	for i := range out {
+		out[i] = picks[idx[i]]
+	}
+	return out, nil
 }
 
 func nanToZero(v float64) float64 {

@@ -91,6 +91,15 @@ SharedClassifier says the output layer reuses the token embedding.`,
 
 DataDir is where evaluation and calibration text is found: $PPF_DATA, or else
 shared/data found as for ModelsDir.`,
+		"EachWindow": `func EachWindow(ctx context.Context, m *Model, tokens []int, opt EvalOptions, fn func(w int, window []int, logits []float32)) (int, error)
+
+EachWindow runs tokens with the protocol of Perplexity (non-overlapping windows
+of opt.SeqLen, each from position 0 with a fresh cache, a shorter tail dropped)
+and calls fn with each window's index, its tokens and its logits, (SeqLen,
+VocabSize) row-major. It is how measures other than perplexity (a KL divergence
+to a reference distribution) read the model. fn may run concurrently for
+different windows and must not keep logits, which are reused. With opt.On the
+windows run on that backend. It returns the number of windows.`,
 		"ErrBadModel": `var ErrBadModel = errors.New("bad model")
 
 ErrBadModel is wrapped by every error about a checkpoint that cannot be used:
@@ -285,6 +294,14 @@ ErrUnsupportedModel.`,
 
 LoadModel loads a checkpoint found by ResolveModel: a Hugging Face folder or a
 llama2.c file.`,
+		"LogProb": `func LogProb(logits []float32, target int) float64
+
+LogProb returns log p(target) under softmax(logits), exactly as Perplexity
+computes it.`,
+		"LogSumExp": `func LogSumExp(x []float32) float64
+
+LogSumExp returns log(sum(exp(x))) in float64, with the same vectorised kernels
+as perplexity: the normaliser of a row of logits.`,
 		"MatMul": `func MatMul(out, x, w []float32, n, in, outDim int)
 
 MatMul computes out = x · wᵀ: x is (n, in) activations, one row per token,

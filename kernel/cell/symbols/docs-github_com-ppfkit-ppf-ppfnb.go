@@ -11,7 +11,16 @@ load a model by name, generate, measure perplexity, and, as the project grows,
 prune, collect measured policies, train the predictor and the agent, and plot.
 Its exported API has no generics, so the yaegi interpreter behind the Jupyter
 kernel can call all of it; the heavy work runs compiled in package native.`,
-		"Candidate": "type Candidate struct {\n\tSource     string           `json:\"source\"` // \"start:flap\", \"search\"\n\tPolicy     predictor.Policy `json:\"policy\"`\n\tAchieved   float64          `json:\"achieved\"`            // its global ratio\n\tPredicted  float64          `json:\"predicted,omitempty\"` // the predictor's perplexity when it was chosen (0 for starts)\n\tPerplexity float64          `json:\"perplexity\"`          // measured on the search slice\n\tRound      int              `json:\"round\"`               // 0 for starts\n}\n\nCandidate is a policy a search measured for real.",
+		"AnytimePoint": "type AnytimePoint struct {\n\tTokens int64   `json:\"tokens\"` // real evaluation tokens spent\n\tHas    bool    `json:\"has\"`    // the method had a policy by then (PPF has none while it collects)\n\tReport float64 `json:\"report,omitempty\"`\n\tWiki   float64 `json:\"wiki,omitempty\"`\n}\n\nAnytimePoint is a search's incumbent judged on the report texts once a share of\nthe budget was spent.",
+		"AnytimePoint.Has": `Has bool
+
+the method had a policy by then (PPF has none while it collects)`,
+		"AnytimePoint.Report": `Report float64`,
+		"AnytimePoint.Tokens": `Tokens int64
+
+real evaluation tokens spent`,
+		"AnytimePoint.Wiki": `Wiki float64`,
+		"Candidate":         "type Candidate struct {\n\tSource     string           `json:\"source\"` // \"start:flap\", \"search\"\n\tPolicy     predictor.Policy `json:\"policy\"`\n\tAchieved   float64          `json:\"achieved\"`            // its global ratio\n\tPredicted  float64          `json:\"predicted,omitempty\"` // the predictor's perplexity when it was chosen (0 for starts)\n\tPerplexity float64          `json:\"perplexity\"`          // measured on the search slice\n\tRound      int              `json:\"round\"`               // 0 for starts\n}\n\nCandidate is a policy a search measured for real.",
 		"Candidate.Achieved": `Achieved float64
 
 its global ratio`,
@@ -143,6 +152,10 @@ Curve is one named series of a line chart: the points (X[i], Y[i]).`,
 
 DPI is the resolution of Figure.PNG: pixels per inch. Figure sizes are in pixels
 at this resolution; the SVG form has the same size in inches.`,
+		"DefaultDuel": `func DefaultDuel(model string, quick bool) DuelOptions
+
+DefaultDuel returns the settings of the README's duel (quick: two seeds and a
+quarter of the budget, under three minutes on stories260K and two cores).`,
 		"DefaultExperiment": `func DefaultExperiment(model string, quick bool) ExperimentOptions
 
 DefaultExperiment returns the settings of the README's results (quick: a smaller
@@ -182,6 +195,113 @@ DefaultWiki is WikiText-2's test split.
 
 The text slices. PPF's steps each read their own part of one text, so that
 nothing is tuned on what it is judged on.`,
+		"DuelMethods": `func DuelMethods() []string
+
+DuelMethods are the duel's searches, in table order.`,
+		"DuelOptions":         "type DuelOptions struct {\n\tModel     string    `json:\"model\"`\n\tTokenizer string    `json:\"tokenizer,omitempty\"`\n\tBackend   string    `json:\"backend,omitempty\"`\n\tText      string    `json:\"text,omitempty\"`\n\tUnits     string    `json:\"units,omitempty\"`\n\tSeqLen    int       `json:\"seqlen,omitempty\"`\n\tRatios    []float64 `json:\"ratios\"`\n\tSeeds     int       `json:\"seeds\"`   // runs of each method at each ratio, seeds 1..Seeds\n\tMethods   []string  `json:\"methods\"` // of DuelMethods; nil: all\n\tQuick     bool      `json:\"quick\"`\n\n\tSearchTokens int `json:\"search_tokens\"`\n\tReportTokens int `json:\"report_tokens\"` // 0: the rest of the text\n\tWikiTokens   int `json:\"wiki_tokens\"`   // WikiText-2's first tokens as a second report text; 0: none\n\n\t// Budget is every method's real evaluations at each ratio, in whole\n\t// search-slice evaluations: Budget x the slice's tokens.\n\tBudget int `json:\"budget\"`\n\t// Fitness is EvoPress's and random search's; PPF measures perplexity,\n\t// what its predictor learns.\n\tFitness string `json:\"fitness\"`\n\t// Collect is PPF's collection per seed. One collection serves every\n\t// ratio (and the agent), but each ratio is charged all of it.\n\tCollect int `json:\"collect\"`\n\t// CollectNear > 0 draws PPF's collection at ratios within CollectNear\n\t// of the duel's ratios instead of PPF's usual wide range; Local is the\n\t// search's (see SearchOptions.Local).\n\tCollectNear float64 `json:\"collect_near,omitempty\"`\n\tLocal       float64 `json:\"local,omitempty\"`\n\tCheckpoints int     `json:\"checkpoints\"` // points of the anytime curves: Budget/2^k, k < Checkpoints\n\n\tEvoPress  EvoPressOptions       `json:\"evopress\"` // the selection schedule\n\tSearch    SearchOptions         `json:\"search\"`   // PPF's search; its rounds fill the budget\n\tPredictor predictor.TrainConfig `json:\"predictor\"`\n\tAgent     agent.Config          `json:\"agent\"`\n\n\tDir string `json:\"dir,omitempty\"` // keeps duel.json, duel.md and duel.png\n\n\tStage    func(name string)     `json:\"-\"`\n\tLog      func(msg string)      `json:\"-\"`\n\tProgress func(done, total int) `json:\"-\"`\n}\n\nDuelOptions sets RunDuel. Start from DefaultDuel.\n\nfunc DefaultDuel(model string, quick bool) DuelOptions",
+		"DuelOptions.Agent":   `Agent agent.Config`,
+		"DuelOptions.Backend": `Backend string`,
+		"DuelOptions.Budget": `Budget int
+
+Budget is every method's real evaluations at each ratio, in whole search-slice
+evaluations: Budget x the slice's tokens.`,
+		"DuelOptions.Checkpoints": `Checkpoints int
+
+points of the anytime curves: Budget/2^k, k < Checkpoints`,
+		"DuelOptions.Collect": `Collect int
+
+Collect is PPF's collection per seed. One collection serves every ratio (and the
+agent), but each ratio is charged all of it.`,
+		"DuelOptions.CollectNear": `CollectNear float64
+
+CollectNear > 0 draws PPF's collection at ratios within CollectNear of the
+duel's ratios instead of PPF's usual wide range; Local is the search's (see
+SearchOptions.Local).`,
+		"DuelOptions.Dir": `Dir string
+
+keeps duel.json, duel.md and duel.png`,
+		"DuelOptions.EvoPress": `EvoPress EvoPressOptions
+
+the selection schedule`,
+		"DuelOptions.Fitness": `Fitness string
+
+Fitness is EvoPress's and random search's; PPF measures perplexity, what its
+predictor learns.`,
+		"DuelOptions.Local": `Local float64`,
+		"DuelOptions.Log":   `Log func(msg string)`,
+		"DuelOptions.Methods": `Methods []string
+
+of DuelMethods; nil: all`,
+		"DuelOptions.Model":     `Model string`,
+		"DuelOptions.Predictor": `Predictor predictor.TrainConfig`,
+		"DuelOptions.Progress":  `Progress func(done, total int)`,
+		"DuelOptions.Quick":     `Quick bool`,
+		"DuelOptions.Ratios":    `Ratios []float64`,
+		"DuelOptions.ReportTokens": `ReportTokens int
+
+0: the rest of the text`,
+		"DuelOptions.Search": `Search SearchOptions
+
+PPF's search; its rounds fill the budget`,
+		"DuelOptions.SearchTokens": `SearchTokens int`,
+		"DuelOptions.Seeds": `Seeds int
+
+runs of each method at each ratio, seeds 1..Seeds`,
+		"DuelOptions.SeqLen":    `SeqLen int`,
+		"DuelOptions.Stage":     `Stage func(name string)`,
+		"DuelOptions.Text":      `Text string`,
+		"DuelOptions.Tokenizer": `Tokenizer string`,
+		"DuelOptions.Units":     `Units string`,
+		"DuelOptions.WikiTokens": `WikiTokens int
+
+WikiText-2's first tokens as a second report text; 0: none`,
+		"DuelResult": "type DuelResult struct {\n\tOptions     DuelOptions `json:\"options\"`\n\tModelID     string      `json:\"model_id\"`\n\tSlices      Slices      `json:\"slices\"`\n\tUnits       string      `json:\"units\"`\n\tSliceTokens int64       `json:\"slice_tokens\"` // tokens of one evaluation on the whole search slice\n\tDense       struct {\n\t\tReport float64 `json:\"report\"`\n\t\tWiki   float64 `json:\"wiki,omitempty\"`\n\t} `json:\"dense\"`\n\tBaselines []MethodResult     `json:\"baselines\"` // no real evaluations spent\n\tRuns      []DuelRun          `json:\"runs\"`\n\tQuality   []PredictorQuality `json:\"quality\"`\n\tSeconds   float64            `json:\"seconds\"`\n}\n\nDuelResult is what RunDuel measured.\n\nfunc RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error)\nfunc (r *DuelResult) Anytime(method string, ratio float64, wiki bool) (tokens []int64, at []Spread)\nfunc (r *DuelResult) Plot() *Figure\nfunc (r *DuelResult) Table(md bool) string",
+		"DuelResult.Anytime": `func (r *DuelResult) Anytime(method string, ratio float64, wiki bool) (tokens []int64, at []Spread)
+
+Anytime returns method's curve at ratio over the seeds: at each checkpoint (in
+tokens) the spread of its incumbents' perplexity on the report slice (wiki:
+WikiText-2).`,
+		"DuelResult.Baselines": `Baselines []MethodResult
+
+no real evaluations spent`,
+		"DuelResult.Dense":   "Dense struct {\n\tReport float64 `json:\"report\"`\n\tWiki   float64 `json:\"wiki,omitempty\"`\n}",
+		"DuelResult.ModelID": `ModelID string`,
+		"DuelResult.Options": `Options DuelOptions`,
+		"DuelResult.Plot": `func (r *DuelResult) Plot() *Figure
+
+Plot draws the anytime curves: one panel per ratio and report text, perplexity
+of each method's best policy so far against the real evaluations spent (both
+log scales), the mean over seeds as a line and the range as a band; FLAP and the
+best heuristic as dashed lines.`,
+		"DuelResult.Quality": `Quality []PredictorQuality`,
+		"DuelResult.Runs":    `Runs []DuelRun`,
+		"DuelResult.Seconds": `Seconds float64`,
+		"DuelResult.SliceTokens": `SliceTokens int64
+
+tokens of one evaluation on the whole search slice`,
+		"DuelResult.Slices": `Slices Slices`,
+		"DuelResult.Table": `func (r *DuelResult) Table(md bool) string
+
+Table prints the anytime tables (one per ratio and report text), the spend of
+each method and the predictor's quality where the searches look; Markdown when
+md.`,
+		"DuelResult.Units": `Units string`,
+		"DuelRun":          "type DuelRun struct {\n\tMethod  string           `json:\"method\"`\n\tRatio   float64          `json:\"ratio\"`\n\tSeed    uint64           `json:\"seed\"`\n\tFitness string           `json:\"fitness\"`\n\tSpent   Ledger           `json:\"spent\"`\n\tChanges int              `json:\"changes\"` // times its incumbent changed\n\tBest    predictor.Policy `json:\"best\"`\n\tReport  float64          `json:\"report\"` // of Best\n\tWiki    float64          `json:\"wiki,omitempty\"`\n\tPoints  []AnytimePoint   `json:\"points\"`\n\tSeconds float64          `json:\"seconds\"`\n}\n\nDuelRun is one method's search at one ratio with one seed.",
+		"DuelRun.Best":     `Best predictor.Policy`,
+		"DuelRun.Changes": `Changes int
+
+times its incumbent changed`,
+		"DuelRun.Fitness": `Fitness string`,
+		"DuelRun.Method":  `Method string`,
+		"DuelRun.Points":  `Points []AnytimePoint`,
+		"DuelRun.Ratio":   `Ratio float64`,
+		"DuelRun.Report": `Report float64
+
+of Best`,
+		"DuelRun.Seconds": `Seconds float64`,
+		"DuelRun.Seed":    `Seed uint64`,
+		"DuelRun.Spent":   `Spent Ledger`,
+		"DuelRun.Wiki":    `Wiki float64`,
 		"ErrDiverged": `var ErrDiverged = errors.New("perplexity is not finite")
 
 ErrDiverged is wrapped when a pruned model's perplexity is NaN or infinite:
@@ -219,11 +339,13 @@ func (e *Evaluator) BaselinePlan(method string, ratio float64, seed uint64) (*pr
 func (e *Evaluator) BaselinePolicy(method string, ratio float64, seed uint64) (predictor.Policy, error)
 func (e *Evaluator) CheckDataset(d predictor.Dataset) error
 func (e *Evaluator) Close() error
+func (e *Evaluator) Fitness(ctx context.Context, p predictor.Policy, fitness string, windows []int) (float64, error)
 func (e *Evaluator) Measure(ctx context.Context, p predictor.Policy, slice string) (native.EvalResult, error)
 func (e *Evaluator) MeasurePlan(ctx context.Context, plan *prune.Plan, slice string) (native.EvalResult, error)
 func (e *Evaluator) Plan(p predictor.Policy) (*prune.Plan, error)
 func (e *Evaluator) Record(ctx context.Context, p predictor.Policy, source string) (predictor.Record, error)
-func (e *Evaluator) SearchTokens() int`,
+func (e *Evaluator) SearchTokens() int
+func (e *Evaluator) SearchWindows() (n, seqLen int)`,
 		"Evaluator.BaselinePlan": `func (e *Evaluator) BaselinePlan(method string, ratio float64, seed uint64) (*prune.Plan, error)
 
 BaselinePlan is the plan of one of prune.Methods() at ratio, with the method's
@@ -239,6 +361,12 @@ its model and space, its units, and a search slice of the same length.`,
 		"Evaluator.Close": `func (e *Evaluator) Close() error
 
 Close frees what the evaluator's backend holds (see LM.Close).`,
+		"Evaluator.Fitness": `func (e *Evaluator) Fitness(ctx context.Context, p predictor.Policy, fitness string, windows []int) (float64, error)
+
+Fitness runs policy p (with the evaluator's units) on the listed windows of the
+search slice and returns its mean KL divergence from the dense model (FitnessKL)
+or its mean negative log-likelihood (FitnessPPL) per predicted token. Windows
+are summed in the order listed, so the result does not depend on scheduling.`,
 		"Evaluator.LM": `LM *LM`,
 		"Evaluator.Measure": `func (e *Evaluator) Measure(ctx context.Context, p predictor.Policy, slice string) (native.EvalResult, error)
 
@@ -260,6 +388,9 @@ with source.`,
 
 SearchTokens is the number of predicted tokens of one measurement on the search
 slice: the Tokens field of every record measured here.`,
+		"Evaluator.SearchWindows": `func (e *Evaluator) SearchWindows() (n, seqLen int)
+
+SearchWindows is the number of windows of the search slice and their length.`,
 		"Evaluator.Shape":  `Shape prune.Shape`,
 		"Evaluator.Slices": `Slices Slices`,
 		"Evaluator.Space":  `Space predictor.Space`,
@@ -340,6 +471,58 @@ UnitsFLAP (default) or UnitsWanda`,
 WikiTokens > 0 adds the first WikiTokens tokens of Wiki (DefaultWiki) as a
 report text.`,
 		"EvaluatorOptions.WikiTokens": `WikiTokens int`,
+		"EvoPress": `func EvoPress(ctx context.Context, j Judge, space predictor.Space, starts []Start, opt EvoPressOptions) (*SearchRun, error)
+
+EvoPress searches for the best policy at one fixed ratio by running every
+candidate for real, as EvoPress does (Sieberling et al., ICML 2025, "EvoPress:
+Accurate Dynamic Model Compression via Evolutionary Search"): a (1 + lambda)
+evolution whose parent is among its own candidates, budget-keeping mutations,
+and multi-step selection, where many candidates are scored on few tokens and the
+survivors on more, with fresh tokens at every stage so that no candidate wins by
+the luck of one sample.
+
+The paper's schedule for unstructured sparsity (its repository's example)
+is 64 candidates -> 8 on 2,048 tokens -> 2 on 16,384 -> 1 on 65,536, for 400
+generations, KL fitness, on 2^23 calibration tokens. Here the search slice is
+4,096 tokens, so the default is scaled down: 16 candidates -> 4 on 2 windows ->
+1 on the whole slice. Differences: the search space and mutations are PPF's (KV
+groups and MLP channels per layer, moved between layers or traded against each
+other, see mutator), not EvoPress's equal-cost compression levels, so the budget
+holds to half a channel rather than exactly; the first parent is the best of
+starts (the same starts every method of the duel gets), not the uniform policy;
+the last stage reads the whole search slice, whose scores are cached, so the
+parent costs nothing to re-score. It stops when the next evaluation would pass
+the budget.
+
+j charges nothing itself: EvoPress counts what it spends in the run's ledger.`,
+		"EvoPressOptions": "type EvoPressOptions struct {\n\tRatio   float64 // the fixed global ratio every candidate removes\n\tFitness string  // FitnessKL [default] or FitnessPPL\n\n\t// The schedule. Each generation the parent and Offspring-1 mutants of\n\t// it are candidates [16]; selection stage s scores the candidates\n\t// left on StageTokens[s] tokens of the search slice, whole windows\n\t// drawn afresh at random [2 windows, then the whole slice], and keeps\n\t// the Survivors[s] best [4, 1]. The last stage keeps one: the next\n\t// parent.\n\tOffspring   int\n\tSurvivors   []int\n\tStageTokens []int\n\n\tBudget      int64 // tokens of real evaluations to spend; 0: no limit (then Generations must be set)\n\tGenerations int   // generations at most; 0: until the budget is spent\n\tSeed        uint64\n\n\tLog func(msg string) `json:\"-\"`\n}\n\nEvoPressOptions sets EvoPress. Zero values take the defaults in brackets.\n\nfunc (o EvoPressOptions) Schedule() string",
+		"EvoPressOptions.Budget": `Budget int64
+
+tokens of real evaluations to spend; 0: no limit (then Generations must be set)`,
+		"EvoPressOptions.Fitness": `Fitness string
+
+FitnessKL [default] or FitnessPPL`,
+		"EvoPressOptions.Generations": `Generations int
+
+generations at most; 0: until the budget is spent`,
+		"EvoPressOptions.Log": `Log func(msg string)`,
+		"EvoPressOptions.Offspring": `Offspring int
+
+The schedule. Each generation the parent and Offspring-1 mutants of it are
+candidates [16]; selection stage s scores the candidates left on StageTokens[s]
+tokens of the search slice, whole windows drawn afresh at random [2 windows,
+then the whole slice], and keeps the Survivors[s] best [4, 1]. The last stage
+keeps one: the next parent.`,
+		"EvoPressOptions.Ratio": `Ratio float64
+
+the fixed global ratio every candidate removes`,
+		"EvoPressOptions.Schedule": `func (o EvoPressOptions) Schedule() string
+
+Schedule describes the selection stages in one line, e.g. "16 candidates -> 4 on
+512 tokens -> 1 on 4096 tokens".`,
+		"EvoPressOptions.Seed":        `Seed uint64`,
+		"EvoPressOptions.StageTokens": `StageTokens []int`,
+		"EvoPressOptions.Survivors":   `Survivors []int`,
 		"ExperimentMethods": `func ExperimentMethods() []string
 
 ExperimentMethods lists the table's rows.`,
@@ -487,6 +670,20 @@ over all panels; "" for none`,
 		"Figure.Width": `Width int
 
 in pixels (see DPI)`,
+		"FitnessKL": `const FitnessKL = "kl"
+
+FitnessKL is EvoPress's: the mean KL divergence KL(dense || pruned) of the
+next-token distributions, in nats per predicted token. It asks the pruned model
+to behave as the dense one on every token of the vocabulary, not only on the one
+that came next.
+
+Fitness measures: what a search that runs policies for real minimises.`,
+		"FitnessPPL": `const FitnessPPL = "ppl"
+
+FitnessPPL is the mean negative log-likelihood per predicted token: log
+perplexity, what collection and PPF's search measure.
+
+Fitness measures: what a search that runs policies for real minimises.`,
 		"FromPrunePolicy": `func FromPrunePolicy(s prune.Shape, p prune.Policy) (predictor.Policy, error)
 
 FromPrunePolicy converts an engine policy (a baseline's, say) into the
@@ -511,6 +708,25 @@ forward passes, prompt included, as in llama2.c; 0: the whole context`,
 		"GenerateOptions.TopP": `TopP float64
 
 nucleus sampling threshold; 0 or 1 disables it`,
+		"Judge": `type Judge interface {
+	// SearchWindows is the number of windows of the search slice and
+	// their length in tokens.
+	SearchWindows() (n, seqLen int)
+	// Fitness of policy p on the listed windows (indices in [0, n)),
+	// averaged over their predicted tokens; lower is better.
+	Fitness(ctx context.Context, p predictor.Policy, fitness string, windows []int) (float64, error)
+}
+
+Judge runs policies for real on the windows of the search slice. The *Evaluator
+is the real one; tests give fakes that count.`,
+		"Judge.Fitness": `func (Judge) Fitness(ctx context.Context, p predictor.Policy, fitness string, windows []int) (float64, error)
+
+Fitness of policy p on the listed windows (indices in [0, n)), averaged over
+their predicted tokens; lower is better.`,
+		"Judge.SearchWindows": `func (Judge) SearchWindows() (n, seqLen int)
+
+SearchWindows is the number of windows of the search slice and their length in
+tokens.`,
 		"LM": `type LM struct {
 	Name          string // what the user asked for: a model name or a path
 	Path          string // the checkpoint file or folder
@@ -561,6 +777,25 @@ itself, or a GPU backend ("cuda", "cuda-bf16") in a program built with its tag
 compensation biases set on lm.Model are copied over before every measurement,
 so many pruned variants are measured without reloading. Generation, calibration
 and sliced models stay on the CPU engine.`,
+		"Ledger": "type Ledger struct {\n\tEvals          int   `json:\"evals\"`           // real evaluations: one policy run on some windows of the search slice\n\tTokens         int64 `json:\"tokens\"`          // tokens those evaluations forwarded (windows x window length)\n\tPredictorCalls int64 `json:\"predictor_calls\"` // policies scored by the predictor\n\tAgentCalls     int64 `json:\"agent_calls\"`     // policies asked of the agent\n\tRefits         int   `json:\"refits\"`          // predictor trainings\n}\n\nLedger counts what a method spent to find its policy. Real evaluations run\nthe model; they are counted as policies evaluated and as tokens forwarded,\nsince a measurement on 512 tokens costs an eighth of one on 4,096. Predictor and\nagent calls run no model and are counted apart.\n\nfunc (l Ledger) Add(o Ledger) Ledger",
+		"Ledger.Add": `func (l Ledger) Add(o Ledger) Ledger
+
+Add returns the sum of two ledgers.`,
+		"Ledger.AgentCalls": `AgentCalls int64
+
+policies asked of the agent`,
+		"Ledger.Evals": `Evals int
+
+real evaluations: one policy run on some windows of the search slice`,
+		"Ledger.PredictorCalls": `PredictorCalls int64
+
+policies scored by the predictor`,
+		"Ledger.Refits": `Refits int
+
+predictor trainings`,
+		"Ledger.Tokens": `Tokens int64
+
+tokens those evaluations forwarded (windows x window length)`,
 		"Load": `func Load(nameOrPath, tokenizerPath string) (*LM, error)
 
 Load opens a model by name (a folder of native.ModelsDir(), such as
@@ -585,34 +820,63 @@ records of different models or measured on different slices, and any malformed
 line (a shard killed mid-write: resume it with the same flags first, which
 repairs its torn line). out is written through a temporary file renamed into
 place.`,
+		"MethodEvoPress": `const MethodEvoPress = "evopress"
+
+Search methods that run every candidate for real, PPF's rivals at an equal
+budget of real evaluations.`,
+		"MethodPPF": `const MethodPPF = "ppf"
+
+Methods of the duel: the three searches that spend real evaluations, and PPF's
+agent alone (dynamic: no search, the agent trained on the collection).`,
 		"MethodPPFDynamic": `const MethodPPFDynamic = "ppf-dynamic"
 
-Methods of the experiment's table, in its order: the baselines with their own
-units (as ppf prune makes them), the uniform allocation with PPF's units (an
-ablation: what the units alone give), the agent's policy (dynamic pruning: the
-first agent, trained on the collection, and the final one, retrained once the
-searches' measurements joined the dataset) and the search's (static pruning).`,
+Methods of the experiment's table, in its order: the baselines with their
+own units (as ppf prune makes them), the uniform and OWL allocations with
+PPF's units (ablations: what the units give without PPF's allocation;
+FLAP's allocation with PPF's default units is FLAP itself), the agent's policy
+(dynamic pruning: the first agent, trained on the collection, and the final one,
+retrained once the searches' measurements joined the dataset) and the search's
+(static pruning).`,
 		"MethodPPFFirst": `const MethodPPFFirst = "ppf-dynamic/first"
 
-Methods of the experiment's table, in its order: the baselines with their own
-units (as ppf prune makes them), the uniform allocation with PPF's units (an
-ablation: what the units alone give), the agent's policy (dynamic pruning: the
-first agent, trained on the collection, and the final one, retrained once the
-searches' measurements joined the dataset) and the search's (static pruning).`,
+Methods of the experiment's table, in its order: the baselines with their
+own units (as ppf prune makes them), the uniform and OWL allocations with
+PPF's units (ablations: what the units give without PPF's allocation;
+FLAP's allocation with PPF's default units is FLAP itself), the agent's policy
+(dynamic pruning: the first agent, trained on the collection, and the final one,
+retrained once the searches' measurements joined the dataset) and the search's
+(static pruning).`,
+		"MethodPPFOWL": `const MethodPPFOWL = "owl/ppf-units"
+
+Methods of the experiment's table, in its order: the baselines with their
+own units (as ppf prune makes them), the uniform and OWL allocations with
+PPF's units (ablations: what the units give without PPF's allocation;
+FLAP's allocation with PPF's default units is FLAP itself), the agent's policy
+(dynamic pruning: the first agent, trained on the collection, and the final one,
+retrained once the searches' measurements joined the dataset) and the search's
+(static pruning).`,
 		"MethodPPFStatic": `const MethodPPFStatic = "ppf-static"
 
-Methods of the experiment's table, in its order: the baselines with their own
-units (as ppf prune makes them), the uniform allocation with PPF's units (an
-ablation: what the units alone give), the agent's policy (dynamic pruning: the
-first agent, trained on the collection, and the final one, retrained once the
-searches' measurements joined the dataset) and the search's (static pruning).`,
+Methods of the experiment's table, in its order: the baselines with their
+own units (as ppf prune makes them), the uniform and OWL allocations with
+PPF's units (ablations: what the units give without PPF's allocation;
+FLAP's allocation with PPF's default units is FLAP itself), the agent's policy
+(dynamic pruning: the first agent, trained on the collection, and the final one,
+retrained once the searches' measurements joined the dataset) and the search's
+(static pruning).`,
 		"MethodPPFUniform": `const MethodPPFUniform = "uniform/ppf-units"
 
-Methods of the experiment's table, in its order: the baselines with their own
-units (as ppf prune makes them), the uniform allocation with PPF's units (an
-ablation: what the units alone give), the agent's policy (dynamic pruning: the
-first agent, trained on the collection, and the final one, retrained once the
-searches' measurements joined the dataset) and the search's (static pruning).`,
+Methods of the experiment's table, in its order: the baselines with their
+own units (as ppf prune makes them), the uniform and OWL allocations with
+PPF's units (ablations: what the units give without PPF's allocation;
+FLAP's allocation with PPF's default units is FLAP itself), the agent's policy
+(dynamic pruning: the first agent, trained on the collection, and the final one,
+retrained once the searches' measurements joined the dataset) and the search's
+(static pruning).`,
+		"MethodRandomSearch": `const MethodRandomSearch = "random-search"
+
+Search methods that run every candidate for real, PPF's rivals at an equal
+budget of real evaluations.`,
 		"MethodResult": "type MethodResult struct {\n\tMethod   string           `json:\"method\"`\n\tRatio    float64          `json:\"ratio\"`    // asked for\n\tAchieved float64          `json:\"achieved\"` // removed\n\tReport   float64          `json:\"report\"`   // perplexity on the report slice\n\tWiki     float64          `json:\"wiki,omitempty\"`\n\tSearch   float64          `json:\"search,omitempty\"` // on the search slice, when measured there\n\tPolicy   predictor.Policy `json:\"policy\"`\n}\n\nMethodResult is one cell of the table.",
 		"MethodResult.Achieved": `Achieved float64
 
@@ -691,6 +955,25 @@ whose weights were kept.`,
 
 PlotSpacePolicies is PlotPolicies for policies in the predictor's vocabulary
 (the agent's and the search's), in their Space.`,
+		"PredictorQuality": "type PredictorQuality struct {\n\tRatio    float64 `json:\"ratio\"`\n\tSeed     uint64  `json:\"seed\"`\n\tPolicies int     `json:\"policies\"`\n\t// MAE of log perplexity and Spearman between predicted and measured,\n\t// for the predictor trained on the collection and for the search's\n\t// last refit.\n\tFirstMAE      float64 `json:\"first_mae\"`\n\tFinalMAE      float64 `json:\"final_mae\"`\n\tFirstSpearman float64 `json:\"first_spearman\"`\n\tFinalSpearman float64 `json:\"final_spearman\"`\n\t// Mean Spearman over PPF's search rounds' verified candidates.\n\tRoundSpearman float64 `json:\"round_spearman\"`\n\t// DynamicReport is the first agent's policy's report perplexity\n\t// (PPF-dynamic); StaticReport PPF's search's.\n\tDynamicReport float64 `json:\"dynamic_report\"`\n\tStaticReport  float64 `json:\"static_report\"`\n\t// contains filtered or unexported fields\n}\n\nPredictorQuality judges PPF's predictors where the searches look: on policies\nEvoPress's run passed through, measured for real (outside every budget),\nand on PPF's own verified candidates.",
+		"PredictorQuality.DynamicReport": `DynamicReport float64
+
+DynamicReport is the first agent's policy's report perplexity (PPF-dynamic);
+StaticReport PPF's search's.`,
+		"PredictorQuality.FinalMAE":      `FinalMAE float64`,
+		"PredictorQuality.FinalSpearman": `FinalSpearman float64`,
+		"PredictorQuality.FirstMAE": `FirstMAE float64
+
+MAE of log perplexity and Spearman between predicted and measured, for the
+predictor trained on the collection and for the search's last refit.`,
+		"PredictorQuality.FirstSpearman": `FirstSpearman float64`,
+		"PredictorQuality.Policies":      `Policies int`,
+		"PredictorQuality.Ratio":         `Ratio float64`,
+		"PredictorQuality.RoundSpearman": `RoundSpearman float64
+
+Mean Spearman over PPF's search rounds' verified candidates.`,
+		"PredictorQuality.Seed":         `Seed uint64`,
+		"PredictorQuality.StaticReport": `StaticReport float64`,
 		"PredictorWidget": `func PredictorWidget(predictorJSON, agentJSON string) (*Widget, error)
 
 PredictorWidget returns the widget for a predictor file's text (as
@@ -709,11 +992,47 @@ notebook with many of them grows by that much each.`,
 
 PredictorWidgetFiles is PredictorWidget for files on disk: a predictor file and,
 optionally, its agent file ("" for none).`,
+		"RandomSearch": `func RandomSearch(ctx context.Context, j Judge, space predictor.Space, starts []Start, opt RandomSearchOptions) (*SearchRun, error)
+
+RandomSearch measures random policies at one ratio on the whole search slice
+and keeps the best: the floor any search with real evaluations must clear.
+The starts are measured first; then, as collection draws its samples, half the
+policies are a random start after 1 to 5 budget-keeping moves, half come from
+predictor.Space.SamplePolicies at the ratio, from near-uniform to very uneven.`,
+		"RandomSearchOptions": `type RandomSearchOptions struct {
+	Ratio   float64
+	Fitness string // FitnessKL [default] or FitnessPPL
+	Budget  int64  // tokens of real evaluations to spend; 0: Samples
+	Samples int    // policies at most; 0: until the budget is spent
+	Seed    uint64
+}
+
+RandomSearchOptions sets RandomSearch.`,
+		"RandomSearchOptions.Budget": `Budget int64
+
+tokens of real evaluations to spend; 0: Samples`,
+		"RandomSearchOptions.Fitness": `Fitness string
+
+FitnessKL [default] or FitnessPPL`,
+		"RandomSearchOptions.Ratio": `Ratio float64`,
+		"RandomSearchOptions.Samples": `Samples int
+
+policies at most; 0: until the budget is spent`,
+		"RandomSearchOptions.Seed": `Seed uint64`,
 		"ResolveData": `func ResolveData(path string) string
 
 ResolveData returns path if it exists, else the same path under native.DataDir()
 when that exists (so "tinystories/TinyStories-valid-excerpt.txt" works from
 anywhere).`,
+		"RunDuel": `func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error)
+
+RunDuel asks whether PPF is worth its real evaluations: at each ratio and seed,
+EvoPress, random search and PPF (collection, predictor, agent, predictor-guided
+search with refits) each spend the same budget of real evaluation tokens on
+the search slice, from the same starts (the heuristics' allocations with PPF's
+units), and each one's best policy so far is judged on the held-out report slice
+and WikiText-2 at budget checkpoints. The heuristics, which spend nothing,
+are measured too, with their own units and with PPF's.`,
 		"RunExperiment": `func RunExperiment(ctx context.Context, o ExperimentOptions) (*ExperimentResult, error)
 
 RunExperiment runs PPF's whole pipeline on one model and measures every method
@@ -773,11 +1092,25 @@ Only measured policies are ever returned, and the incumbent changes only for a
 measured improvement, so the result is never worse on the search slice than the
 best start. data is the predictor's training set (used for refits); pr is not
 modified.`,
-		"SearchOptions": "type SearchOptions struct {\n\tRatio float64 // the fixed global ratio every candidate removes\n\n\tRounds      int // active-learning rounds [4]\n\tPopulation  int // policies kept between generations [32]\n\tOffspring   int // children scored per generation [64]\n\tGenerations int // generations per round, on the predictor [30]\n\tVerify      int // best unmeasured candidates measured for real per round [8]\n\tSeed        uint64\n\n\t// Train refits the predictor after each round on the dataset plus\n\t// every measurement of the search; zero means\n\t// predictor.DefaultTrainConfig(). NoRefit keeps the predictor as given.\n\tTrain   predictor.TrainConfig\n\tNoRefit bool\n\n\tLog      func(msg string)      `json:\"-\"`\n\tProgress func(done, total int) `json:\"-\"` // real measurements, done and planned\n}\n\nSearchOptions sets Search. Zero values take the defaults in brackets.",
+		"SearchOptions": "type SearchOptions struct {\n\tRatio float64 // the fixed global ratio every candidate removes\n\n\tRounds      int // active-learning rounds [4]\n\tPopulation  int // policies kept between generations [32]\n\tOffspring   int // children scored per generation [64]\n\tGenerations int // generations per round, on the predictor [30]\n\tVerify      int // best unmeasured candidates measured for real per round [8]\n\tSeed        uint64\n\n\t// Screen > 0 puts a cheap real stage between the predictor and the\n\t// full measurement, as EvoPress's multi-step selection does: each\n\t// round the Screen best unmeasured candidates are run on\n\t// ScreenWindows random windows of the search slice [2], and only the\n\t// Verify best of them are measured on the whole slice.\n\tScreen, ScreenWindows int\n\t// Budget > 0 stops the search before a real evaluation that would\n\t// take its spend past Budget tokens.\n\tBudget int64\n\n\t// Train refits the predictor after each round on the dataset plus\n\t// every measurement of the search; zero means\n\t// predictor.DefaultTrainConfig(). NoRefit keeps the predictor as given.\n\tTrain   predictor.TrainConfig\n\tNoRefit bool\n\t// Local > 0 refits only on the dataset's records within Local of the\n\t// search's ratio (and every measurement of the search): a predictor\n\t// of the region searched, not of every ratio.\n\tLocal float64\n\n\tLog      func(msg string)      `json:\"-\"`\n\tProgress func(done, total int) `json:\"-\"` // real measurements, done and planned\n\t// Measured, when not nil, is called after each candidate measured on\n\t// the whole slice with what the search has spent and the incumbent:\n\t// the duel's anytime curves follow it.\n\tMeasured func(spent Ledger, best Candidate) `json:\"-\"`\n}\n\nSearchOptions sets Search. Zero values take the defaults in brackets.",
+		"SearchOptions.Budget": `Budget int64
+
+Budget > 0 stops the search before a real evaluation that would take its spend
+past Budget tokens.`,
 		"SearchOptions.Generations": `Generations int
 
 generations per round, on the predictor [30]`,
-		"SearchOptions.Log":     `Log func(msg string)`,
+		"SearchOptions.Local": `Local float64
+
+Local > 0 refits only on the dataset's records within Local of the search's
+ratio (and every measurement of the search): a predictor of the region searched,
+not of every ratio.`,
+		"SearchOptions.Log": `Log func(msg string)`,
+		"SearchOptions.Measured": `Measured func(spent Ledger, best Candidate)
+
+Measured, when not nil, is called after each candidate measured on the whole
+slice with what the search has spent and the incumbent: the duel's anytime
+curves follow it.`,
 		"SearchOptions.NoRefit": `NoRefit bool`,
 		"SearchOptions.Offspring": `Offspring int
 
@@ -794,6 +1127,18 @@ the fixed global ratio every candidate removes`,
 		"SearchOptions.Rounds": `Rounds int
 
 active-learning rounds [4]`,
+		"SearchOptions.Screen": `Screen int
+
+Screen > 0 puts a cheap real stage between the predictor and the full
+measurement, as EvoPress's multi-step selection does: each round the Screen
+best unmeasured candidates are run on ScreenWindows random windows of the search
+slice [2], and only the Verify best of them are measured on the whole slice.`,
+		"SearchOptions.ScreenWindows": `ScreenWindows int
+
+Screen > 0 puts a cheap real stage between the predictor and the full
+measurement, as EvoPress's multi-step selection does: each round the Screen
+best unmeasured candidates are run on ScreenWindows random windows of the search
+slice [2], and only the Verify best of them are measured on the whole slice.`,
 		"SearchOptions.Seed": `Seed uint64`,
 		"SearchOptions.Train": `Train predictor.TrainConfig
 
@@ -803,7 +1148,7 @@ keeps the predictor as given.`,
 		"SearchOptions.Verify": `Verify int
 
 best unmeasured candidates measured for real per round [8]`,
-		"SearchResult": "type SearchResult struct {\n\tRatio     float64       `json:\"ratio\"`\n\tBest      Candidate     `json:\"best\"`       // the best measured policy: never worse than BestStart\n\tBestStart Candidate     `json:\"best_start\"` // the best of the starts, measured\n\tStarts    []Candidate   `json:\"starts\"`\n\tVerified  []Candidate   `json:\"verified\"`\n\tRounds    []SearchRound `json:\"rounds\"`\n\tSeconds   float64       `json:\"seconds\"`\n\n\t// Records are every real measurement of the search (starts included),\n\t// ready to add to the dataset; Predictor is the last refit (the one\n\t// given when none was made).\n\tRecords   predictor.Dataset    `json:\"-\"`\n\tPredictor *predictor.Predictor `json:\"-\"`\n}\n\nSearchResult is what Search found.\n\nfunc Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data predictor.Dataset, starts []Start, opt SearchOptions) (*SearchResult, error)",
+		"SearchResult": "type SearchResult struct {\n\tRatio     float64       `json:\"ratio\"`\n\tBest      Candidate     `json:\"best\"`       // the best measured policy: never worse than BestStart\n\tBestStart Candidate     `json:\"best_start\"` // the best of the starts, measured\n\tStarts    []Candidate   `json:\"starts\"`\n\tVerified  []Candidate   `json:\"verified\"`\n\tRounds    []SearchRound `json:\"rounds\"`\n\tSeconds   float64       `json:\"seconds\"`\n\tSpent     Ledger        `json:\"spent\"` // real evaluations (starts included), predictor scores and refits\n\n\t// Records are every real measurement of the search (starts included),\n\t// ready to add to the dataset; Predictor is the last refit (the one\n\t// given when none was made).\n\tRecords   predictor.Dataset    `json:\"-\"`\n\tPredictor *predictor.Predictor `json:\"-\"`\n}\n\nSearchResult is what Search found.\n\nfunc Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data predictor.Dataset, starts []Start, opt SearchOptions) (*SearchResult, error)",
 		"SearchResult.Best": `Best Candidate
 
 the best measured policy: never worse than BestStart`,
@@ -816,8 +1161,11 @@ the best of the starts, measured`,
 
 Records are every real measurement of the search (starts included), ready to add
 to the dataset; Predictor is the last refit (the one given when none was made).`,
-		"SearchResult.Rounds":   `Rounds []SearchRound`,
-		"SearchResult.Seconds":  `Seconds float64`,
+		"SearchResult.Rounds":  `Rounds []SearchRound`,
+		"SearchResult.Seconds": `Seconds float64`,
+		"SearchResult.Spent": `Spent Ledger
+
+real evaluations (starts included), predictor scores and refits`,
 		"SearchResult.Starts":   `Starts []Candidate`,
 		"SearchResult.Verified": `Verified []Candidate`,
 		"SearchRound":           "type SearchRound struct {\n\tRound    int     `json:\"round\"`\n\tVerified int     `json:\"verified\"`\n\tBest     float64 `json:\"best\"`     // best measured perplexity after the round\n\tImproved bool    `json:\"improved\"` // the round found a better policy\n\t// Spearman of predicted against measured perplexity over the round's\n\t// verified candidates: how well the predictor ranks near the optimum.\n\tSpearman float64 `json:\"spearman\"`\n}\n\nSearchRound summarises one round.",
@@ -832,7 +1180,19 @@ the round found a better policy`,
 
 Spearman of predicted against measured perplexity over the round's verified
 candidates: how well the predictor ranks near the optimum.`,
-		"SearchRound.Verified": `Verified int`,
+		"SearchRound.Verified":  `Verified int`,
+		"SearchRun":             "type SearchRun struct {\n\tMethod      string           `json:\"method\"`\n\tRatio       float64          `json:\"ratio\"`\n\tFitness     string           `json:\"fitness\"`\n\tBest        predictor.Policy `json:\"best\"`\n\tBestFitness float64          `json:\"best_fitness\"`\n\tSpent       Ledger           `json:\"spent\"`\n\tSteps       []Step           `json:\"steps\"`\n}\n\nSearchRun is what a search with real evaluations found, and its path: the\nincumbent after every change, for anytime curves.\n\nfunc EvoPress(ctx context.Context, j Judge, space predictor.Space, starts []Start, opt EvoPressOptions) (*SearchRun, error)\nfunc RandomSearch(ctx context.Context, j Judge, space predictor.Space, starts []Start, opt RandomSearchOptions) (*SearchRun, error)\nfunc (r *SearchRun) IncumbentAt(tokens int64) (Step, bool)",
+		"SearchRun.Best":        `Best predictor.Policy`,
+		"SearchRun.BestFitness": `BestFitness float64`,
+		"SearchRun.Fitness":     `Fitness string`,
+		"SearchRun.IncumbentAt": `func (r *SearchRun) IncumbentAt(tokens int64) (Step, bool)
+
+IncumbentAt returns the incumbent once tokens had been spent; false before the
+first.`,
+		"SearchRun.Method": `Method string`,
+		"SearchRun.Ratio":  `Ratio float64`,
+		"SearchRun.Spent":  `Spent Ledger`,
+		"SearchRun.Steps":  `Steps []Step`,
 		"SliceReport": `const SliceReport = "report"
 
 held out: the experiment's table, touched by nothing else
@@ -876,9 +1236,33 @@ SpaceOf returns the predictor's Space for a model of shape s: per layer,
 its key/value groups at their parameter cost (GroupParams) and its channels
 (ChannelParams), with s's minimums. It works for sliced models whose layers
 differ, which predictor.NewLlamaSpace does not.`,
+		"Spread": `type Spread struct {
+	Mean, Min, Max float64
+	N              int // seeds that had a value
+}
+
+Spread is a mean over seeds with its range.
+
+func (s Spread) String() string`,
+		"Spread.Max":  `Max float64`,
+		"Spread.Mean": `Mean float64`,
+		"Spread.Min":  `Min float64`,
+		"Spread.N": `N int
+
+seeds that had a value`,
+		"Spread.String": `func (s Spread) String() string
+
+String prints the mean and, over several seeds, the range.`,
 		"Start":        "type Start struct {\n\tName   string           `json:\"name\"`\n\tPolicy predictor.Policy `json:\"policy\"`\n}\n\nStart is a policy a search starts from: the agent's, a baseline's.",
 		"Start.Name":   `Name string`,
 		"Start.Policy": `Policy predictor.Policy`,
+		"Step":         "type Step struct {\n\tEvals   int              `json:\"evals\"`\n\tTokens  int64            `json:\"tokens\"`\n\tFitness float64          `json:\"fitness\"` // the incumbent's, as its search measured it\n\tPolicy  predictor.Policy `json:\"policy\"`\n}\n\nStep is a change of a search's incumbent, with what had been spent when it\nhappened.",
+		"Step.Evals":   `Evals int`,
+		"Step.Fitness": `Fitness float64
+
+the incumbent's, as its search measured it`,
+		"Step.Policy": `Policy predictor.Policy`,
+		"Step.Tokens": `Tokens int64`,
 		"Sweep": `type Sweep struct {
 	Title  string  // what was measured on what
 	Dense  float64 // the unpruned model's perplexity; 0 when not known

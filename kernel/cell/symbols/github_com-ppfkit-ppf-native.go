@@ -12,6 +12,7 @@ func init() {
 	Symbols["github.com/ppfkit/ppf/native/native"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"DataDir":             reflect.ValueOf(native.DataDir),
+		"EachWindow":          reflect.ValueOf(native.EachWindow),
 		"ErrBadModel":         reflect.ValueOf(&native.ErrBadModel).Elem(),
 		"ErrTooFewTokens":     reflect.ValueOf(&native.ErrTooFewTokens).Elem(),
 		"ErrUnknownBackend":   reflect.ValueOf(&native.ErrUnknownBackend).Elem(),
@@ -22,6 +23,8 @@ func init() {
 		"LoadHF":              reflect.ValueOf(native.LoadHF),
 		"LoadLlama2C":         reflect.ValueOf(native.LoadLlama2C),
 		"LoadModel":           reflect.ValueOf(native.LoadModel),
+		"LogProb":             reflect.ValueOf(native.LogProb),
+		"LogSumExp":           reflect.ValueOf(native.LogSumExp),
 		"MatMul":              reflect.ValueOf(native.MatMul),
 		"ModelNames":          reflect.ValueOf(native.ModelNames),
 		"ModelsDir":           reflect.ValueOf(native.ModelsDir),

@@ -3,7 +3,9 @@
 package symbols
 
 import (
+	"context"
 	"github.com/ppfkit/ppf/ppfnb"
+	"github.com/ppfkit/ppf/ppfnb/predictor"
 	"go/constant"
 	"go/token"
 	"reflect"
@@ -14,6 +16,7 @@ func init() {
 		// function, constant and variable definitions
 		"Collect":               reflect.ValueOf(ppfnb.Collect),
 		"DPI":                   reflect.ValueOf(constant.MakeFromLiteral("96", token.INT, 0)),
+		"DefaultDuel":           reflect.ValueOf(ppfnb.DefaultDuel),
 		"DefaultExperiment":     reflect.ValueOf(ppfnb.DefaultExperiment),
 		"DefaultRatioMax":       reflect.ValueOf(constant.MakeFromLiteral("0.649999999999999999978315956550289911319850943982601165771484375", token.FLOAT, 0)),
 		"DefaultRatioMin":       reflect.ValueOf(constant.MakeFromLiteral("0.01999999999999999999959342418531793583724720519967377185821533203", token.FLOAT, 0)),
@@ -21,15 +24,23 @@ func init() {
 		"DefaultSeqLen":         reflect.ValueOf(constant.MakeFromLiteral("256", token.INT, 0)),
 		"DefaultText":           reflect.ValueOf(constant.MakeFromLiteral("\"tinystories/TinyStories-valid-excerpt.txt\"", token.STRING, 0)),
 		"DefaultWiki":           reflect.ValueOf(constant.MakeFromLiteral("\"wikitext-2-raw/wiki.test.raw\"", token.STRING, 0)),
+		"DuelMethods":           reflect.ValueOf(ppfnb.DuelMethods),
 		"ErrDiverged":           reflect.ValueOf(&ppfnb.ErrDiverged).Elem(),
+		"EvoPress":              reflect.ValueOf(ppfnb.EvoPress),
 		"ExperimentMethods":     reflect.ValueOf(ppfnb.ExperimentMethods),
+		"FitnessKL":             reflect.ValueOf(constant.MakeFromLiteral("\"kl\"", token.STRING, 0)),
+		"FitnessPPL":            reflect.ValueOf(constant.MakeFromLiteral("\"ppl\"", token.STRING, 0)),
 		"FromPrunePolicy":       reflect.ValueOf(ppfnb.FromPrunePolicy),
 		"Load":                  reflect.ValueOf(ppfnb.Load),
 		"MergeShards":           reflect.ValueOf(ppfnb.MergeShards),
+		"MethodEvoPress":        reflect.ValueOf(constant.MakeFromLiteral("\"evopress\"", token.STRING, 0)),
+		"MethodPPF":             reflect.ValueOf(constant.MakeFromLiteral("\"ppf\"", token.STRING, 0)),
 		"MethodPPFDynamic":      reflect.ValueOf(constant.MakeFromLiteral("\"ppf-dynamic\"", token.STRING, 0)),
 		"MethodPPFFirst":        reflect.ValueOf(constant.MakeFromLiteral("\"ppf-dynamic/first\"", token.STRING, 0)),
+		"MethodPPFOWL":          reflect.ValueOf(constant.MakeFromLiteral("\"owl/ppf-units\"", token.STRING, 0)),
 		"MethodPPFStatic":       reflect.ValueOf(constant.MakeFromLiteral("\"ppf-static\"", token.STRING, 0)),
 		"MethodPPFUniform":      reflect.ValueOf(constant.MakeFromLiteral("\"uniform/ppf-units\"", token.STRING, 0)),
+		"MethodRandomSearch":    reflect.ValueOf(constant.MakeFromLiteral("\"random-search\"", token.STRING, 0)),
 		"ModelID":               reflect.ValueOf(ppfnb.ModelID),
 		"ModelSpace":            reflect.ValueOf(ppfnb.ModelSpace),
 		"NewEvaluator":          reflect.ValueOf(ppfnb.NewEvaluator),
@@ -43,7 +54,9 @@ func init() {
 		"PlotSpacePolicies":     reflect.ValueOf(ppfnb.PlotSpacePolicies),
 		"PredictorWidget":       reflect.ValueOf(ppfnb.PredictorWidget),
 		"PredictorWidgetFiles":  reflect.ValueOf(ppfnb.PredictorWidgetFiles),
+		"RandomSearch":          reflect.ValueOf(ppfnb.RandomSearch),
 		"ResolveData":           reflect.ValueOf(ppfnb.ResolveData),
+		"RunDuel":               reflect.ValueOf(ppfnb.RunDuel),
 		"RunExperiment":         reflect.ValueOf(ppfnb.RunExperiment),
 		"SampleIndex":           reflect.ValueOf(ppfnb.SampleIndex),
 		"SamplePolicy":          reflect.ValueOf(ppfnb.SamplePolicy),
@@ -58,30 +71,59 @@ func init() {
 		"UnitsWanda":            reflect.ValueOf(constant.MakeFromLiteral("\"wanda-sp\"", token.STRING, 0)),
 
 		// type definitions
-		"Candidate":         reflect.ValueOf((*ppfnb.Candidate)(nil)),
-		"CollectOptions":    reflect.ValueOf((*ppfnb.CollectOptions)(nil)),
-		"CollectResult":     reflect.ValueOf((*ppfnb.CollectResult)(nil)),
-		"Curve":             reflect.ValueOf((*ppfnb.Curve)(nil)),
-		"Eval":              reflect.ValueOf((*ppfnb.Eval)(nil)),
-		"Evaluator":         reflect.ValueOf((*ppfnb.Evaluator)(nil)),
-		"EvaluatorOptions":  reflect.ValueOf((*ppfnb.EvaluatorOptions)(nil)),
-		"ExperimentOptions": reflect.ValueOf((*ppfnb.ExperimentOptions)(nil)),
-		"ExperimentResult":  reflect.ValueOf((*ppfnb.ExperimentResult)(nil)),
-		"Figure":            reflect.ValueOf((*ppfnb.Figure)(nil)),
-		"GenerateOptions":   reflect.ValueOf((*ppfnb.GenerateOptions)(nil)),
-		"LM":                reflect.ValueOf((*ppfnb.LM)(nil)),
-		"MergeResult":       reflect.ValueOf((*ppfnb.MergeResult)(nil)),
-		"MethodResult":      reflect.ValueOf((*ppfnb.MethodResult)(nil)),
-		"SVGFigure":         reflect.ValueOf((*ppfnb.SVGFigure)(nil)),
-		"SearchOptions":     reflect.ValueOf((*ppfnb.SearchOptions)(nil)),
-		"SearchResult":      reflect.ValueOf((*ppfnb.SearchResult)(nil)),
-		"SearchRound":       reflect.ValueOf((*ppfnb.SearchRound)(nil)),
-		"Slices":            reflect.ValueOf((*ppfnb.Slices)(nil)),
-		"Start":             reflect.ValueOf((*ppfnb.Start)(nil)),
-		"Sweep":             reflect.ValueOf((*ppfnb.Sweep)(nil)),
-		"SweepPoint":        reflect.ValueOf((*ppfnb.SweepPoint)(nil)),
-		"Timing":            reflect.ValueOf((*ppfnb.Timing)(nil)),
-		"TokenRange":        reflect.ValueOf((*ppfnb.TokenRange)(nil)),
-		"Widget":            reflect.ValueOf((*ppfnb.Widget)(nil)),
+		"AnytimePoint":        reflect.ValueOf((*ppfnb.AnytimePoint)(nil)),
+		"Candidate":           reflect.ValueOf((*ppfnb.Candidate)(nil)),
+		"CollectOptions":      reflect.ValueOf((*ppfnb.CollectOptions)(nil)),
+		"CollectResult":       reflect.ValueOf((*ppfnb.CollectResult)(nil)),
+		"Curve":               reflect.ValueOf((*ppfnb.Curve)(nil)),
+		"DuelOptions":         reflect.ValueOf((*ppfnb.DuelOptions)(nil)),
+		"DuelResult":          reflect.ValueOf((*ppfnb.DuelResult)(nil)),
+		"DuelRun":             reflect.ValueOf((*ppfnb.DuelRun)(nil)),
+		"Eval":                reflect.ValueOf((*ppfnb.Eval)(nil)),
+		"Evaluator":           reflect.ValueOf((*ppfnb.Evaluator)(nil)),
+		"EvaluatorOptions":    reflect.ValueOf((*ppfnb.EvaluatorOptions)(nil)),
+		"EvoPressOptions":     reflect.ValueOf((*ppfnb.EvoPressOptions)(nil)),
+		"ExperimentOptions":   reflect.ValueOf((*ppfnb.ExperimentOptions)(nil)),
+		"ExperimentResult":    reflect.ValueOf((*ppfnb.ExperimentResult)(nil)),
+		"Figure":              reflect.ValueOf((*ppfnb.Figure)(nil)),
+		"GenerateOptions":     reflect.ValueOf((*ppfnb.GenerateOptions)(nil)),
+		"Judge":               reflect.ValueOf((*ppfnb.Judge)(nil)),
+		"LM":                  reflect.ValueOf((*ppfnb.LM)(nil)),
+		"Ledger":              reflect.ValueOf((*ppfnb.Ledger)(nil)),
+		"MergeResult":         reflect.ValueOf((*ppfnb.MergeResult)(nil)),
+		"MethodResult":        reflect.ValueOf((*ppfnb.MethodResult)(nil)),
+		"PredictorQuality":    reflect.ValueOf((*ppfnb.PredictorQuality)(nil)),
+		"RandomSearchOptions": reflect.ValueOf((*ppfnb.RandomSearchOptions)(nil)),
+		"SVGFigure":           reflect.ValueOf((*ppfnb.SVGFigure)(nil)),
+		"SearchOptions":       reflect.ValueOf((*ppfnb.SearchOptions)(nil)),
+		"SearchResult":        reflect.ValueOf((*ppfnb.SearchResult)(nil)),
+		"SearchRound":         reflect.ValueOf((*ppfnb.SearchRound)(nil)),
+		"SearchRun":           reflect.ValueOf((*ppfnb.SearchRun)(nil)),
+		"Slices":              reflect.ValueOf((*ppfnb.Slices)(nil)),
+		"Spread":              reflect.ValueOf((*ppfnb.Spread)(nil)),
+		"Start":               reflect.ValueOf((*ppfnb.Start)(nil)),
+		"Step":                reflect.ValueOf((*ppfnb.Step)(nil)),
+		"Sweep":               reflect.ValueOf((*ppfnb.Sweep)(nil)),
+		"SweepPoint":          reflect.ValueOf((*ppfnb.SweepPoint)(nil)),
+		"Timing":              reflect.ValueOf((*ppfnb.Timing)(nil)),
+		"TokenRange":          reflect.ValueOf((*ppfnb.TokenRange)(nil)),
+		"Widget":              reflect.ValueOf((*ppfnb.Widget)(nil)),
+
+		// interface wrapper definitions
+		"_Judge": reflect.ValueOf((*_github_com_ppfkit_ppf_ppfnb_Judge)(nil)),
 	}
+}
+
+// _github_com_ppfkit_ppf_ppfnb_Judge is an interface wrapper for Judge type
+type _github_com_ppfkit_ppf_ppfnb_Judge struct {
+	IValue         interface{}
+	WFitness       func(ctx context.Context, p predictor.Policy, fitness string, windows []int) (float64, error)
+	WSearchWindows func() (n int, seqLen int)
+}
+
+func (W _github_com_ppfkit_ppf_ppfnb_Judge) Fitness(ctx context.Context, p predictor.Policy, fitness string, windows []int) (float64, error) {
+	return W.WFitness(ctx, p, fitness, windows)
+}
+func (W _github_com_ppfkit_ppf_ppfnb_Judge) SearchWindows() (n int, seqLen int) {
+	return W.WSearchWindows()
 }
