@@ -79,12 +79,73 @@ func DefaultDuel(model string, quick bool) DuelOptions {
 	return o
 }
 
-// Methods of the duel: the three searches that spend real evaluations,
-// and PPF's agent alone (dynamic: no search, the agent trained on the
-// collection).
+// PPF's two entries in the duel. MethodPPF is the pipeline as ppf
+// experiment runs it: a wide collection (half the budget by default),
+// the predictor and the agent, then a search that measures its Verify
+// best candidates per round and refits on everything. MethodPPFFocused
+// spends its evaluations where the duel looks, the variant that did best
+// of those tried (see docs/duel.md): a quarter of the budget collected at
+// ratios within 0.05 of the duel's, refits on records within 0.05 of the
+// search's ratio, and 24 candidates per round screened on 2 windows
+// before 4 are measured on the whole slice.
 const (
-	MethodPPF = "ppf"
+	MethodPPF        = "ppf"
+	MethodPPFFocused = "ppf-focused"
 )
+
+// ppfVariant is how a PPF entry spends its budget.
+type ppfVariant struct {
+	collect        int
+	near, local    float64
+	screen, verify int
+}
+
+func (o DuelOptions) ppfVariant(method string) ppfVariant {
+	if method == MethodPPFFocused {
+		return ppfVariant{collect: max(1, o.Budget/4), near: 0.05, local: 0.05, screen: 24, verify: 4}
+	}
+	return ppfVariant{collect: o.Collect, near: o.CollectNear, local: o.Local, screen: o.Search.Screen, verify: o.Search.Verify}
+}
+
+// trainedPPF is a PPF entry's collection and what was trained on it.
+type trainedPPF struct {
+	data predictor.Dataset
+	pr   *predictor.Predictor
+	ag   *agent.Agent
+}
+
+// trainPPF collects a PPF entry's policies for one seed and trains its
+// predictor and agent.
+func trainPPF(ctx context.Context, e *Evaluator, o DuelOptions, method string, seed uint64, acfg agent.Config) (*trainedPPF, error) {
+	v := o.ppfVariant(method)
+	lo, hi := slices.Min(o.Ratios), slices.Max(o.Ratios)
+	path, cleanup, err := datasetPath(o.Dir, fmt.Sprintf("dataset-%s-seed%d.jsonl", method, seed))
+	if err != nil {
+		return nil, err
+	}
+	defer cleanup()
+	copt := CollectOptions{Samples: v.collect, Seed: seed, Progress: o.Progress,
+		RatioMin: min(DefaultRatioMin, max(0.01, acfg.RatioMin-0.03)), RatioMax: max(DefaultRatioMax, acfg.RatioMax+0.05)}
+	if v.near > 0 {
+		copt.RatioMin, copt.RatioMax = max(0.01, lo-v.near), min(e.Space.MaxRatio()-0.01, hi+v.near)
+	}
+	cres, err := Collect(ctx, e, path, copt)
+	if err != nil {
+		return nil, err
+	}
+	pcfg := o.Predictor
+	pcfg.Seed = seed
+	pr, err := predictor.Train(ctx, e.Space, cres.Records, pcfg)
+	if err != nil {
+		return nil, err
+	}
+	acfg.Seed = seed
+	ag, err := agent.Train(ctx, e.Space, pr, acfg)
+	if err != nil {
+		return nil, err
+	}
+	return &trainedPPF{data: cres.Records, pr: pr, ag: ag}, nil
+}
 
 // AnytimePoint is a search's incumbent judged on the report texts once a
 // share of the budget was spent.
@@ -114,6 +175,7 @@ type DuelRun struct {
 // policies EvoPress's run passed through, measured for real (outside
 // every budget), and on PPF's own verified candidates.
 type PredictorQuality struct {
+	Method   string  `json:"method"` // which PPF entry
 	Ratio    float64 `json:"ratio"`
 	Seed     uint64  `json:"seed"`
 	Policies int     `json:"policies"`
@@ -218,32 +280,7 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 	}
 	runs := o.Seeds * len(o.Ratios) * len(o.Methods)
 	for seed := uint64(1); seed <= uint64(o.Seeds); seed++ {
-		stage(fmt.Sprintf("seed %d: PPF collects and trains", seed))
-		path, cleanup, err := datasetPath(o.Dir, fmt.Sprintf("dataset-seed%d.jsonl", seed))
-		if err != nil {
-			return nil, err
-		}
-		defer cleanup()
-		copt := CollectOptions{Samples: o.Collect, Seed: seed, Progress: o.Progress,
-			RatioMin: min(DefaultRatioMin, max(0.01, acfg.RatioMin-0.03)), RatioMax: max(DefaultRatioMax, acfg.RatioMax+0.05)}
-		if o.CollectNear > 0 {
-			copt.RatioMin, copt.RatioMax = max(0.01, lo-o.CollectNear), min(e.Space.MaxRatio()-0.01, hi+o.CollectNear)
-		}
-		cres, err := Collect(ctx, e, path, copt)
-		if err != nil {
-			return nil, err
-		}
-		pcfg := o.Predictor
-		pcfg.Seed = seed
-		pr, err := predictor.Train(ctx, e.Space, cres.Records, pcfg)
-		if err != nil {
-			return nil, err
-		}
-		acfg.Seed = seed
-		ag, err := agent.Train(ctx, e.Space, pr, acfg)
-		if err != nil {
-			return nil, err
-		}
+		trained := map[string]*trainedPPF{}
 		for i, r := range o.Ratios {
 			starts, err := duelStarts(e, r, seed)
 			if err != nil {
@@ -251,7 +288,7 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 			}
 			stage(fmt.Sprintf("seed %d, ratio %.2f: %s", seed, r, strings.Join(o.Methods, ", ")))
 			var evo *SearchRun
-			var q PredictorQuality
+			var quality []PredictorQuality
 			for _, m := range o.Methods {
 				t := time.Now()
 				var run *SearchRun
@@ -263,8 +300,17 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 					evo = run
 				case MethodRandomSearch:
 					run, err = RandomSearch(ctx, e, e.Space, starts, RandomSearchOptions{Ratio: r, Fitness: o.Fitness, Budget: budget, Seed: seed})
-				case MethodPPF:
-					run, q, err = duelPPF(ctx, e, pr, ag, cres.Records, starts, o, r, seed+uint64(i)<<16, budget, res.SliceTokens)
+				case MethodPPF, MethodPPFFocused:
+					if trained[m] == nil {
+						stage(fmt.Sprintf("seed %d: %s collects and trains", seed, m))
+						if trained[m], err = trainPPF(ctx, e, o, m, seed, acfg); err != nil {
+							return nil, err
+						}
+					}
+					var q PredictorQuality
+					run, q, err = duelPPF(ctx, e, trained[m], starts, o, m, r, seed+uint64(i)<<16, budget, res.SliceTokens)
+					q.Seed = seed
+					quality = append(quality, q)
 				}
 				if err != nil {
 					return nil, err
@@ -272,14 +318,17 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 				if err := j.addRun(ctx, res, run, seed, budget, time.Since(t)); err != nil {
 					return nil, err
 				}
-				if m == MethodPPF {
-					q.Seed, q.StaticReport = seed, res.Runs[len(res.Runs)-1].Report
+				if n := len(quality); n > 0 && quality[n-1].Method == m {
+					quality[n-1].StaticReport = res.Runs[len(res.Runs)-1].Report
 				}
 				if o.Progress != nil {
 					o.Progress(len(res.Runs), runs)
 				}
 			}
-			if evo != nil && q.first != nil {
+			for _, q := range quality {
+				if evo == nil {
+					break
+				}
 				if err := j.judgeQuality(ctx, evo, &q); err != nil {
 					return nil, err
 				}
@@ -289,7 +338,7 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 	}
 	res.Seconds = time.Since(t0).Seconds()
 	if o.Dir != "" {
-		if err := res.save(o.Dir); err != nil {
+		if err := res.Save(o.Dir); err != nil {
 			return nil, err
 		}
 	}
@@ -313,10 +362,11 @@ func duelStarts(e *Evaluator, ratio float64, seed uint64) ([]Start, error) {
 // duelPPF runs PPF's search at ratio after its collection, with as many
 // rounds as the budget left pays for, and returns its run (the
 // collection charged in full) and what the search says of the predictor.
-func duelPPF(ctx context.Context, e *Evaluator, pr *predictor.Predictor, ag *agent.Agent, data predictor.Dataset, starts []Start,
-	o DuelOptions, ratio float64, seed uint64, budget, sliceTokens int64) (*SearchRun, PredictorQuality, error) {
-	q := PredictorQuality{Ratio: ratio}
-	dyn, err := ag.Policy(ratio)
+func duelPPF(ctx context.Context, e *Evaluator, tp *trainedPPF, starts []Start,
+	o DuelOptions, method string, ratio float64, seed uint64, budget, sliceTokens int64) (*SearchRun, PredictorQuality, error) {
+	q := PredictorQuality{Method: method, Ratio: ratio}
+	v, data, pr := o.ppfVariant(method), tp.data, tp.pr
+	dyn, err := tp.ag.Policy(ratio)
 	if err != nil {
 		return nil, q, err
 	}
@@ -328,15 +378,15 @@ func duelPPF(ctx context.Context, e *Evaluator, pr *predictor.Predictor, ag *age
 			o.Budget, len(starts)+1, len(data))
 	}
 	sopt.Rounds = 1 << 20 // until the budget is spent
-	sopt.Ratio, sopt.Seed, sopt.Train, sopt.Local = ratio, seed, o.Predictor, o.Local
+	sopt.Ratio, sopt.Seed, sopt.Train, sopt.Local, sopt.Screen, sopt.Verify = ratio, seed, o.Predictor, v.local, v.screen, v.verify
 	sopt.Train.Seed = seed
-	run := &SearchRun{Method: MethodPPF, Ratio: ratio, Fitness: FitnessPPL}
+	run := &SearchRun{Method: method, Ratio: ratio, Fitness: FitnessPPL}
 	sopt.Measured = func(spent Ledger, best Candidate) {
 		run.track(collected.Add(spent), best.Policy, math.Log(best.Perplexity))
 	}
 	sr, err := Search(ctx, e, pr, data, append([]Start{{Name: "agent", Policy: dyn}}, starts...), sopt)
 	if err != nil {
-		return nil, q, fmt.Errorf("ppf at ratio %v: %w", ratio, err)
+		return nil, q, fmt.Errorf("%s at ratio %v: %w", method, ratio, err)
 	}
 	run.Spent = collected.Add(sr.Spent)
 	var sum float64
@@ -348,8 +398,28 @@ func duelPPF(ctx context.Context, e *Evaluator, pr *predictor.Predictor, ag *age
 	return run, q, nil
 }
 
-// save writes duel.json, duel.md and duel.png to dir.
-func (r *DuelResult) save(dir string) error {
+// LoadDuel reads a duel.json that RunDuel wrote, to show its tables and
+// curves again without running anything.
+func LoadDuel(path string) (*DuelResult, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r DuelResult
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: not a duel's results: %w", path, err)
+	}
+	if len(r.Runs) == 0 || r.SliceTokens <= 0 || len(r.Options.Ratios) == 0 {
+		return nil, fmt.Errorf("%s: no runs in it; is it a duel.json written by ppf duel?", path)
+	}
+	return &r, nil
+}
+
+// Save writes duel.json, duel.md and duel.png to dir.
+func (r *DuelResult) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err

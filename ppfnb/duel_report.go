@@ -12,7 +12,9 @@ import (
 )
 
 // DuelMethods are the duel's searches, in table order.
-func DuelMethods() []string { return []string{MethodEvoPress, MethodRandomSearch, MethodPPF} }
+func DuelMethods() []string {
+	return []string{MethodEvoPress, MethodRandomSearch, MethodPPF, MethodPPFFocused}
+}
 
 // methods are the duel's searches that ran, in table order.
 func (r *DuelResult) methods() []string {
@@ -139,8 +141,8 @@ func (r *DuelResult) evals(tokens int64) string {
 func (r *DuelResult) Table(md bool) string {
 	var sb strings.Builder
 	o := r.Options
-	fmt.Fprintf(&sb, "Duel on %s: every search spends at most %d real evaluations of the %d-token search slice per ratio (%d tokens), seeds 1..%d; perplexity (window %d) of each method's best policy so far, mean [min, max] over seeds. EvoPress and random search minimise %s; PPF collects %d policies (charged in full at every ratio), then searches on its predictor and verifies. Columns: real evaluations spent.\n\n",
-		r.ModelID, o.Budget, r.SliceTokens, int64(o.Budget)*r.SliceTokens, o.Seeds, r.Slices.SeqLen, o.Fitness, o.Collect)
+	fmt.Fprintf(&sb, "Duel on %s: every search spends at most %d real evaluations of the %d-token search slice per ratio (%d tokens), seeds 1..%d; perplexity (window %d) of each method's best policy so far, mean [min, max] over seeds. EvoPress and random search minimise %s; ppf collects %d policies and ppf-focused %d near the ratios (charged in full at every ratio), then each searches on its predictor and verifies. Columns: real evaluations spent.\n\n",
+		r.ModelID, o.Budget, r.SliceTokens, int64(o.Budget)*r.SliceTokens, o.Seeds, r.Slices.SeqLen, o.Fitness, o.Collect, o.ppfVariant(MethodPPFFocused).collect)
 	for _, ratio := range o.Ratios {
 		for _, wiki := range r.texts() {
 			dense := pick(wiki, r.Dense.Wiki, r.Dense.Report)
@@ -203,11 +205,11 @@ func (r *DuelResult) Table(md bool) string {
 	sb.WriteString("\nPPF's predictors where the searches look: MAE of log perplexity and Spearman on EvoPress's incumbents (measured outside the budget), for the predictor trained on the collection and the search's last refit; mean Spearman over PPF's own verified candidates per round; report perplexity of PPF-dynamic (the agent's policy) and PPF-static (the search's)\n\n")
 	rows = rows[:0]
 	for _, q := range r.Quality {
-		rows = append(rows, []string{fmt.Sprintf("%.2f", q.Ratio), fmt.Sprint(q.Seed), fmt.Sprint(q.Policies),
+		rows = append(rows, []string{q.Method, fmt.Sprintf("%.2f", q.Ratio), fmt.Sprint(q.Seed), fmt.Sprint(q.Policies),
 			fmt.Sprintf("%.3f", q.FirstMAE), fmt.Sprintf("%.3f", q.FinalMAE), fmt.Sprintf("%.2f", q.FirstSpearman), fmt.Sprintf("%.2f", q.FinalSpearman),
 			fmt.Sprintf("%.2f", q.RoundSpearman), fmt.Sprintf("%.2f", q.DynamicReport), fmt.Sprintf("%.2f", q.StaticReport)})
 	}
-	writeTable(&sb, md, []string{"ratio", "seed", "policies", "MAE first", "MAE refit", "ρ first", "ρ refit", "ρ rounds", "ppf-dynamic", "ppf-static"}, rows)
+	writeTable(&sb, md, []string{"method", "ratio", "seed", "policies", "MAE first", "MAE refit", "ρ first", "ρ refit", "ρ rounds", "ppf-dynamic", "ppf-static"}, rows)
 	return sb.String()
 }
 

@@ -3,7 +3,9 @@ package ppfnb
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ppfkit/ppf/native"
@@ -279,5 +281,49 @@ func TestSearchBudgetAndScreening(t *testing.T) {
 	}
 	if res.Spent.PredictorCalls == 0 || res.Spent.Refits != 0 {
 		t.Errorf("predictor calls %d, refits %d (NoRefit)", res.Spent.PredictorCalls, res.Spent.Refits)
+	}
+}
+
+// The anytime curves average seeds by hand-computable rules, a method
+// without a policy yet shows none, and a saved duel loads back to the
+// same tables.
+func TestDuelCurvesAndReload(t *testing.T) {
+	r := &DuelResult{ModelID: "m", SliceTokens: 100, Options: DuelOptions{Ratios: []float64{0.3}, Seeds: 2, Budget: 2, Fitness: FitnessKL, Collect: 1}}
+	r.Slices.Report = TokenRange{0, 1000}
+	pt := func(tokens int64, has bool, rep float64) AnytimePoint {
+		return AnytimePoint{Tokens: tokens, Has: has, Report: rep}
+	}
+	r.Runs = []DuelRun{
+		{Method: MethodEvoPress, Ratio: 0.3, Seed: 1, Points: []AnytimePoint{pt(100, true, 10), pt(200, true, 8)}},
+		{Method: MethodEvoPress, Ratio: 0.3, Seed: 2, Points: []AnytimePoint{pt(100, true, 12), pt(200, true, 6)}},
+		{Method: MethodPPF, Ratio: 0.3, Seed: 1, Points: []AnytimePoint{pt(100, false, 0), pt(200, true, 9)}},
+	}
+	r.Baselines = []MethodResult{{Method: "flap", Ratio: 0.3, Report: 20}}
+	tokens, evo := r.Anytime(MethodEvoPress, 0.3, false)
+	if !reflect.DeepEqual(tokens, []int64{100, 200}) || evo[0] != (Spread{11, 10, 12, 2}) || evo[1] != (Spread{7, 6, 8, 2}) {
+		t.Errorf("evopress: %v %+v", tokens, evo)
+	}
+	if _, ppf := r.Anytime(MethodPPF, 0.3, false); ppf[0].N != 0 || ppf[1] != (Spread{9, 9, 9, 1}) {
+		t.Errorf("ppf: %+v", ppf)
+	}
+	table := r.Table(false)
+	for _, want := range []string{"11.00 [10.00, 12.00]", "7.00 [6.00, 8.00]", "–", "Best by mean at each budget: 1: evopress, 2: evopress"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	dir := t.TempDir()
+	if err := r.Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	back, err := LoadDuel(filepath.Join(dir, "duel.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Table(true) != r.Table(true) {
+		t.Error("a reloaded duel prints other tables")
+	}
+	if _, err := LoadDuel(filepath.Join(dir, "duel.md")); err == nil {
+		t.Error("duel.md loaded as a duel")
 	}
 }

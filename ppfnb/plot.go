@@ -398,7 +398,7 @@ var (
 	}
 	methodColors = map[string]int{
 		"uniform": 6, "wanda-sp": 0, "owl": 1, "flap": 2, "shortgpt": 3, "random": 5,
-		MethodPPFUniform: 5, MethodPPFDynamic: 4, MethodPPFStatic: 3, MethodPPF: 3, MethodEvoPress: 0, MethodRandomSearch: 1, "ppf-agent": 4, "ppf-search": 3, "agent": 4, "search": 3,
+		MethodPPFUniform: 5, MethodPPFDynamic: 4, MethodPPFStatic: 3, MethodPPF: 3, MethodPPFFocused: 4, MethodEvoPress: 0, MethodRandomSearch: 1, "ppf-agent": 4, "ppf-search": 3, "agent": 4, "search": 3,
 	}
 	glyphShapes = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.RingGlyph{}, draw.PyramidGlyph{}, draw.BoxGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}}
 )

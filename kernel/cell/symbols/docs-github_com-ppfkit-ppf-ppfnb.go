@@ -255,7 +255,7 @@ runs of each method at each ratio, seeds 1..Seeds`,
 		"DuelOptions.WikiTokens": `WikiTokens int
 
 WikiText-2's first tokens as a second report text; 0: none`,
-		"DuelResult": "type DuelResult struct {\n\tOptions     DuelOptions `json:\"options\"`\n\tModelID     string      `json:\"model_id\"`\n\tSlices      Slices      `json:\"slices\"`\n\tUnits       string      `json:\"units\"`\n\tSliceTokens int64       `json:\"slice_tokens\"` // tokens of one evaluation on the whole search slice\n\tDense       struct {\n\t\tReport float64 `json:\"report\"`\n\t\tWiki   float64 `json:\"wiki,omitempty\"`\n\t} `json:\"dense\"`\n\tBaselines []MethodResult     `json:\"baselines\"` // no real evaluations spent\n\tRuns      []DuelRun          `json:\"runs\"`\n\tQuality   []PredictorQuality `json:\"quality\"`\n\tSeconds   float64            `json:\"seconds\"`\n}\n\nDuelResult is what RunDuel measured.\n\nfunc RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error)\nfunc (r *DuelResult) Anytime(method string, ratio float64, wiki bool) (tokens []int64, at []Spread)\nfunc (r *DuelResult) Plot() *Figure\nfunc (r *DuelResult) Table(md bool) string",
+		"DuelResult": "type DuelResult struct {\n\tOptions     DuelOptions `json:\"options\"`\n\tModelID     string      `json:\"model_id\"`\n\tSlices      Slices      `json:\"slices\"`\n\tUnits       string      `json:\"units\"`\n\tSliceTokens int64       `json:\"slice_tokens\"` // tokens of one evaluation on the whole search slice\n\tDense       struct {\n\t\tReport float64 `json:\"report\"`\n\t\tWiki   float64 `json:\"wiki,omitempty\"`\n\t} `json:\"dense\"`\n\tBaselines []MethodResult     `json:\"baselines\"` // no real evaluations spent\n\tRuns      []DuelRun          `json:\"runs\"`\n\tQuality   []PredictorQuality `json:\"quality\"`\n\tSeconds   float64            `json:\"seconds\"`\n}\n\nDuelResult is what RunDuel measured.\n\nfunc LoadDuel(path string) (*DuelResult, error)\nfunc RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error)\nfunc (r *DuelResult) Anytime(method string, ratio float64, wiki bool) (tokens []int64, at []Spread)\nfunc (r *DuelResult) Plot() *Figure\nfunc (r *DuelResult) Save(dir string) error\nfunc (r *DuelResult) Table(md bool) string",
 		"DuelResult.Anytime": `func (r *DuelResult) Anytime(method string, ratio float64, wiki bool) (tokens []int64, at []Spread)
 
 Anytime returns method's curve at ratio over the seeds: at each checkpoint (in
@@ -275,6 +275,9 @@ log scales), the mean over seeds as a line and the range as a band; FLAP and the
 best heuristic as dashed lines.`,
 		"DuelResult.Quality": `Quality []PredictorQuality`,
 		"DuelResult.Runs":    `Runs []DuelRun`,
+		"DuelResult.Save": `func (r *DuelResult) Save(dir string) error
+
+Save writes duel.json, duel.md and duel.png to dir.`,
 		"DuelResult.Seconds": `Seconds float64`,
 		"DuelResult.SliceTokens": `SliceTokens int64
 
@@ -801,6 +804,10 @@ tokens those evaluations forwarded (windows x window length)`,
 Load opens a model by name (a folder of native.ModelsDir(), such as
 "stories260K") or path, with the tokenizer at tokenizerPath, or the one found
 beside the model when tokenizerPath is "".`,
+		"LoadDuel": `func LoadDuel(path string) (*DuelResult, error)
+
+LoadDuel reads a duel.json that RunDuel wrote, to show its tables and curves
+again without running anything.`,
 		"MergeResult":       "type MergeResult struct {\n\tOut     string `json:\"out\"`\n\tFiles   int    `json:\"files\"`\n\tRecords int    `json:\"records\"`\n\tModelID string `json:\"model_id\"`\n\t// Missing counts the sample indices below the largest one that no\n\t// file holds: shards not finished (resume them, then merge again).\n\tMissing int `json:\"missing\"`\n}\n\nMergeResult says what MergeShards wrote.\n\nfunc MergeShards(out string, inputs []string) (*MergeResult, error)",
 		"MergeResult.Files": `Files int`,
 		"MergeResult.Missing": `Missing int
@@ -826,8 +833,14 @@ Search methods that run every candidate for real, PPF's rivals at an equal
 budget of real evaluations.`,
 		"MethodPPF": `const MethodPPF = "ppf"
 
-Methods of the duel: the three searches that spend real evaluations, and PPF's
-agent alone (dynamic: no search, the agent trained on the collection).`,
+PPF's two entries in the duel. MethodPPF is the pipeline as ppf experiment runs
+it: a wide collection (half the budget by default), the predictor and the agent,
+then a search that measures its Verify best candidates per round and refits
+on everything. MethodPPFFocused spends its evaluations where the duel looks,
+the variant that did best of those tried (see docs/duel.md): a quarter of the
+budget collected at ratios within 0.05 of the duel's, refits on records within
+0.05 of the search's ratio, and 24 candidates per round screened on 2 windows
+before 4 are measured on the whole slice.`,
 		"MethodPPFDynamic": `const MethodPPFDynamic = "ppf-dynamic"
 
 Methods of the experiment's table, in its order: the baselines with their
@@ -846,6 +859,16 @@ FLAP's allocation with PPF's default units is FLAP itself), the agent's policy
 (dynamic pruning: the first agent, trained on the collection, and the final one,
 retrained once the searches' measurements joined the dataset) and the search's
 (static pruning).`,
+		"MethodPPFFocused": `const MethodPPFFocused = "ppf-focused"
+
+PPF's two entries in the duel. MethodPPF is the pipeline as ppf experiment runs
+it: a wide collection (half the budget by default), the predictor and the agent,
+then a search that measures its Verify best candidates per round and refits
+on everything. MethodPPFFocused spends its evaluations where the duel looks,
+the variant that did best of those tried (see docs/duel.md): a quarter of the
+budget collected at ratios within 0.05 of the duel's, refits on records within
+0.05 of the search's ratio, and 24 candidates per round screened on 2 windows
+before 4 are measured on the whole slice.`,
 		"MethodPPFOWL": `const MethodPPFOWL = "owl/ppf-units"
 
 Methods of the experiment's table, in its order: the baselines with their
@@ -955,7 +978,7 @@ whose weights were kept.`,
 
 PlotSpacePolicies is PlotPolicies for policies in the predictor's vocabulary
 (the agent's and the search's), in their Space.`,
-		"PredictorQuality": "type PredictorQuality struct {\n\tRatio    float64 `json:\"ratio\"`\n\tSeed     uint64  `json:\"seed\"`\n\tPolicies int     `json:\"policies\"`\n\t// MAE of log perplexity and Spearman between predicted and measured,\n\t// for the predictor trained on the collection and for the search's\n\t// last refit.\n\tFirstMAE      float64 `json:\"first_mae\"`\n\tFinalMAE      float64 `json:\"final_mae\"`\n\tFirstSpearman float64 `json:\"first_spearman\"`\n\tFinalSpearman float64 `json:\"final_spearman\"`\n\t// Mean Spearman over PPF's search rounds' verified candidates.\n\tRoundSpearman float64 `json:\"round_spearman\"`\n\t// DynamicReport is the first agent's policy's report perplexity\n\t// (PPF-dynamic); StaticReport PPF's search's.\n\tDynamicReport float64 `json:\"dynamic_report\"`\n\tStaticReport  float64 `json:\"static_report\"`\n\t// contains filtered or unexported fields\n}\n\nPredictorQuality judges PPF's predictors where the searches look: on policies\nEvoPress's run passed through, measured for real (outside every budget),\nand on PPF's own verified candidates.",
+		"PredictorQuality": "type PredictorQuality struct {\n\tMethod   string  `json:\"method\"` // which PPF entry\n\tRatio    float64 `json:\"ratio\"`\n\tSeed     uint64  `json:\"seed\"`\n\tPolicies int     `json:\"policies\"`\n\t// MAE of log perplexity and Spearman between predicted and measured,\n\t// for the predictor trained on the collection and for the search's\n\t// last refit.\n\tFirstMAE      float64 `json:\"first_mae\"`\n\tFinalMAE      float64 `json:\"final_mae\"`\n\tFirstSpearman float64 `json:\"first_spearman\"`\n\tFinalSpearman float64 `json:\"final_spearman\"`\n\t// Mean Spearman over PPF's search rounds' verified candidates.\n\tRoundSpearman float64 `json:\"round_spearman\"`\n\t// DynamicReport is the first agent's policy's report perplexity\n\t// (PPF-dynamic); StaticReport PPF's search's.\n\tDynamicReport float64 `json:\"dynamic_report\"`\n\tStaticReport  float64 `json:\"static_report\"`\n\t// contains filtered or unexported fields\n}\n\nPredictorQuality judges PPF's predictors where the searches look: on policies\nEvoPress's run passed through, measured for real (outside every budget),\nand on PPF's own verified candidates.",
 		"PredictorQuality.DynamicReport": `DynamicReport float64
 
 DynamicReport is the first agent's policy's report perplexity (PPF-dynamic);
@@ -967,8 +990,11 @@ StaticReport PPF's search's.`,
 MAE of log perplexity and Spearman between predicted and measured, for the
 predictor trained on the collection and for the search's last refit.`,
 		"PredictorQuality.FirstSpearman": `FirstSpearman float64`,
-		"PredictorQuality.Policies":      `Policies int`,
-		"PredictorQuality.Ratio":         `Ratio float64`,
+		"PredictorQuality.Method": `Method string
+
+which PPF entry`,
+		"PredictorQuality.Policies": `Policies int`,
+		"PredictorQuality.Ratio":    `Ratio float64`,
 		"PredictorQuality.RoundSpearman": `RoundSpearman float64
 
 Mean Spearman over PPF's search rounds' verified candidates.`,
