@@ -274,6 +274,9 @@ func (r *DuelResult) Plot() *Figure {
 	for _, ratio := range r.Options.Ratios {
 		for _, wiki := range r.texts() {
 			title := fmt.Sprintf("ratio %.2f, %s", ratio, map[bool]string{false: "held-out TinyStories", true: "WikiText-2"}[wiki])
+			if b := r.bestBaseline(ratio, wiki); b != nil {
+				title += " (best heuristic: " + b.Method + ")"
+			}
 			p := newPanel(title, "real evaluations spent (whole search slices, log scale)", labelPPL)
 			lo, hi := math.Inf(1), math.Inf(-1)
 			xmin, xmax := math.Inf(1), math.Inf(-1)
@@ -319,12 +322,15 @@ func (r *DuelResult) Plot() *Figure {
 					leg.add([]string{"flap (no evaluations)", "best heuristic (no evaluations)"}[k], d)
 				}
 			}
-			logRange(&p.Y, lo, hi)
+			// a tight log range: the curves differ by a few percent
+			p.Y.Tick.Marker = narrowLogTicks{}
+			p.Y.Min, p.Y.Max = lg(lo/1.04), lg(hi*1.04)
 			p.X.Tick.Marker = logTicks{}
 			p.X.Min, p.X.Max = xmin-0.05, xmax+0.05
 			panels = append(panels, p)
 		}
 	}
+	leg.below = true
 	return &Figure{Title: fmt.Sprintf("%s: best policy so far against real evaluations (lower is better)", r.ModelID),
 		Width: 1100, Height: 380 * len(r.Options.Ratios), Cols: len(r.texts()), Panels: panels, legend: leg}
 }

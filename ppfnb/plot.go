@@ -523,6 +523,23 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
+// narrowLogTicks marks a log10 axis spanning less than a factor of 3
+// with niceTicks' evenly spaced values, which a 1-2-5 log axis would
+// leave with one label or none.
+type narrowLogTicks struct{}
+
+// Ticks implements plot.Ticker; lo and hi are log10 of the range.
+func (narrowLogTicks) Ticks(lo, hi float64) []plot.Tick {
+	if hi-lo > math.Log10(3) {
+		return logTicks{}.Ticks(lo, hi)
+	}
+	ticks := niceTicks{}.Ticks(math.Pow(10, lo), math.Pow(10, hi))
+	for i := range ticks {
+		ticks[i].Value = lg(ticks[i].Value)
+	}
+	return ticks
+}
+
 // trimFloat prints a tick value without needless digits.
 func trimFloat(v float64) string {
 	if v >= 1 && math.Abs(v-math.Round(v)) < 1e-9 {
