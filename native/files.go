@@ -1,12 +1,14 @@
 package native
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrUnknownModel is wrapped when a model name or path cannot be found.
@@ -127,11 +129,41 @@ func LoadModel(path string) (*Model, error) {
 // ReadText reads an evaluation or calibration text and normalises its line
 // endings: CRLF and lone CR become LF. Lines are otherwise kept as they are,
 // joined by "\n", so the text is tokenized as one document.
+//
+// A file that is not text (a NUL byte, or more than 1% of its bytes not
+// UTF-8: a checkpoint, an archive) is an error: its "perplexity" would be
+// a number about nothing.
 func ReadText(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read text: %w", err)
 	}
+	if err := checkText(b); err != nil {
+		return "", fmt.Errorf("read text %s: %w; give a plain text file (UTF-8)", path, err)
+	}
 	s := strings.ReplaceAll(string(b), "\r\n", "\n")
 	return strings.ReplaceAll(s, "\r", "\n"), nil
+}
+
+// ErrNotText is wrapped when a text file holds binary data.
+var ErrNotText = errors.New("not text")
+
+// checkText refuses data with a NUL byte or with more than 1% of its
+// bytes outside valid UTF-8.
+func checkText(b []byte) error {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return fmt.Errorf("%w: a NUL byte at offset %d", ErrNotText, i)
+	}
+	bad := 0
+	for rest := b; len(rest) > 0; {
+		r, n := utf8.DecodeRune(rest)
+		if r == utf8.RuneError && n == 1 {
+			bad++
+		}
+		rest = rest[n:]
+	}
+	if bad*100 > len(b) {
+		return fmt.Errorf("%w: %d of its %d bytes are not UTF-8", ErrNotText, bad, len(b))
+	}
+	return nil
 }

@@ -265,3 +265,34 @@ func TestByteCount(t *testing.T) {
 		t.Fatal("a negative factor was accepted")
 	}
 }
+
+// A binary file given as text is refused, not measured; text with a few
+// stray bytes (Latin-1 quotes) still reads.
+func TestReadTextRefusesBinary(t *testing.T) {
+	dir := t.TempDir()
+	cases := map[string]struct {
+		data []byte
+		ok   bool
+	}{
+		"checkpoint.bin": {[]byte("\x00\x01\x00\x00 weights"), false},
+		"latin1.txt":     {append([]byte("It was a \x93quiet\x94 day. "), bytes.Repeat([]byte("Once upon a time. "), 20)...), true},
+		"noise.dat":      {bytes.Repeat([]byte{0xff, 0xfe, 'a'}, 100), false},
+		"story.txt":      {[]byte("Once upon a time.\r\nThe end.\r"), true},
+	}
+	for name, c := range cases {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, c.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := ReadText(path)
+		if c.ok && err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		if !c.ok && !errors.Is(err, ErrNotText) {
+			t.Errorf("%s: %q, %v; want ErrNotText", name, s, err)
+		}
+	}
+	if s, _ := ReadText(filepath.Join(dir, "story.txt")); s != "Once upon a time.\nThe end.\n" {
+		t.Errorf("line endings: %q", s)
+	}
+}

@@ -252,6 +252,17 @@ func TestShardsMergeIntoOneRun(t *testing.T) {
 	}
 	sameRecords(t, "merged", got, want)
 
+	if res, err := MergeShards(out, files); err != nil || res.Records != collectN {
+		t.Errorf("merging again over an earlier merge's output: %+v, %v", res, err)
+	}
+	notData := filepath.Join(dir, "model.bin")
+	os.WriteFile(notData, []byte("\x00\x01 weights"), 0o644)
+	if _, err := MergeShards(notData, files); err == nil || !strings.Contains(err.Error(), "left untouched") {
+		t.Errorf("merge over a non-dataset: %v", err)
+	}
+	if b, _ := os.ReadFile(notData); string(b) != "\x00\x01 weights" {
+		t.Errorf("merge changed a non-dataset --out: %q", b)
+	}
 	if _, err := MergeShards(filepath.Join(dir, "m2.jsonl"), []string{files[0], files[0]}); err == nil || !strings.Contains(err.Error(), "sample 0 is in") {
 		t.Errorf("duplicate shard: %v", err)
 	}

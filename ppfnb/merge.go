@@ -27,7 +27,8 @@ type MergeResult struct {
 // sample index, a sample found twice, records of different models or
 // measured on different slices, and any malformed line (a shard killed
 // mid-write: resume it with the same flags first, which repairs its torn
-// line). out is written through a temporary file renamed into place.
+// line). out is written through a temporary file renamed into place; an
+// existing out that is not a dataset is refused and left untouched.
 func MergeShards(out string, inputs []string) (*MergeResult, error) {
 	if len(inputs) == 0 {
 		return nil, fmt.Errorf("merge: no shard files given; list the files written by ppf collect --shard i/n")
@@ -37,6 +38,13 @@ func MergeShards(out string, inputs []string) (*MergeResult, error) {
 		k    int
 		file string
 		line int
+	}
+	// out is replaced: only by a new file or an earlier merge's output,
+	// never a checkpoint or other file given by mistake.
+	if fi, err := os.Stat(out); err == nil && (fi.IsDir() || fi.Size() > 0) {
+		if _, err := predictor.LoadDataset(out); err != nil {
+			return nil, fmt.Errorf("merge: --out %s exists and is not a dataset (%v); it was left untouched: give a new file, or an earlier merge's output to replace", out, err)
+		}
 	}
 	var all []located
 	seen := map[int]located{}

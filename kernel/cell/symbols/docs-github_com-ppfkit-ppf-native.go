@@ -104,6 +104,9 @@ windows run on that backend. It returns the number of windows.`,
 
 ErrBadModel is wrapped by every error about a checkpoint that cannot be used:
 a wrong magic number, a truncated file, inconsistent shapes.`,
+		"ErrNotText": `var ErrNotText = errors.New("not text")
+
+ErrNotText is wrapped when a text file holds binary data.`,
 		"ErrTooFewTokens": `var ErrTooFewTokens = errors.New("too few tokens")
 
 ErrTooFewTokens is wrapped when the evaluation text cannot fill one window.`,
@@ -413,7 +416,11 @@ RandomModel panics if c cannot describe a model (a programmer error in a test).`
 
 ReadText reads an evaluation or calibration text and normalises its line
 endings: CRLF and lone CR become LF. Lines are otherwise kept as they are,
-joined by "\n", so the text is tokenized as one document.`,
+joined by "\n", so the text is tokenized as one document.
+
+A file that is not text (a NUL byte, or more than 1% of its bytes not UTF-8:
+a checkpoint, an archive) is an error: its "perplexity" would be a number about
+nothing.`,
 		"RegisterBackend": `func RegisterBackend(b Backend)
 
 RegisterBackend makes b available by its name; backends call it from init.`,

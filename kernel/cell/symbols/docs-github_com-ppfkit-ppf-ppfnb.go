@@ -826,7 +826,7 @@ aside). It refuses a record without a sample index, a sample found twice,
 records of different models or measured on different slices, and any malformed
 line (a shard killed mid-write: resume it with the same flags first, which
 repairs its torn line). out is written through a temporary file renamed into
-place.`,
+place; an existing out that is not a dataset is refused and left untouched.`,
 		"MethodEvoPress": `const MethodEvoPress = "evopress"
 
 Search methods that run every candidate for real, PPF's rivals at an equal

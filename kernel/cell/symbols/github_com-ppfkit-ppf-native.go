@@ -14,6 +14,7 @@ func init() {
 		"DataDir":             reflect.ValueOf(native.DataDir),
 		"EachWindow":          reflect.ValueOf(native.EachWindow),
 		"ErrBadModel":         reflect.ValueOf(&native.ErrBadModel).Elem(),
+		"ErrNotText":          reflect.ValueOf(&native.ErrNotText).Elem(),
 		"ErrTooFewTokens":     reflect.ValueOf(&native.ErrTooFewTokens).Elem(),
 		"ErrUnknownBackend":   reflect.ValueOf(&native.ErrUnknownBackend).Elem(),
 		"ErrUnknownModel":     reflect.ValueOf(&native.ErrUnknownModel).Elem(),
