@@ -11,7 +11,7 @@ import (
 
 // craftedHidden returns a saved untrained agent with config.hidden
 // replaced by hidden (raw JSON).
-func craftedHidden(t *testing.T, hidden string) []byte {
+func craftedHidden(t testing.TB, hidden string) []byte {
 	t.Helper()
 	s, _ := sensitive(t)
 	a, err := newAgent(s, quickConfig())
@@ -67,4 +67,23 @@ func TestDecodeHugeHidden(t *testing.T) {
 			t.Errorf("config.hidden %s: child %v; want a decoding error mentioning %q, got:\n%.600s", tc.hidden, err, tc.want, s)
 		}
 	}
+}
+
+// FuzzDecode checks that no agent file makes Decode, or a decoded
+// agent's Policy, panic or allocate without bound. The seeds run with go
+// test; go test -fuzz=FuzzDecode explores more.
+func FuzzDecode(f *testing.F) {
+	good := craftedHidden(f, "16")
+	f.Add(good)
+	f.Add(good[:len(good)/3])
+	f.Add(craftedHidden(f, "1e9"))
+	f.Add(bytes.Replace(good, []byte(`"ratio_min"`), []byte(`"ratio_max"`), 1))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		lo, hi := a.Range()
+		a.Policy((lo + hi) / 2)
+	})
 }

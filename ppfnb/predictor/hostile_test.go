@@ -11,7 +11,7 @@ import (
 
 // craftedArch returns a saved untrained predictor with arch.hidden
 // replaced by hidden (raw JSON).
-func craftedArch(t *testing.T, hidden string) []byte {
+func craftedArch(t testing.TB, hidden string) []byte {
 	t.Helper()
 	p, err := newPredictor(storiesSpace(t), CNNArch(1), Norm{InMean: []float64{0, 0, 0}, InStd: []float64{1, 1, 1}, RatioStd: 1, OutStd: 1})
 	if err != nil {
@@ -72,4 +72,45 @@ func errString(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+// FuzzDecode checks that no predictor file makes Decode, or a decoded
+// predictor's Score, panic or allocate without bound. The seeds (a real
+// saved predictor and damaged copies) run with go test; go test
+// -fuzz=FuzzDecode explores more.
+func FuzzDecode(f *testing.F) {
+	good := craftedArch(f, "[8]")
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(bytes.Replace(good, []byte(`"layers"`), []byte(`"layerz"`), 1))
+	f.Add(craftedArch(f, "[1e9]"))
+	f.Add([]byte(`{"arch":{"kind":"cnn","hidden":[-1]}}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		pol := p.Space().Dense()
+		p.Score(pol)
+	})
+}
+
+// FuzzReadJSONL checks that no dataset text makes ReadJSONL panic, and
+// that what it accepts passes Check record by record.
+func FuzzReadJSONL(f *testing.F) {
+	f.Add([]byte(`{"model_id":"m","layers":[{"head_units":1,"mlp_units":2}],"ratio":0.1,"perplexity":3,"nll":1.0986,"tokens":10}` + "\n"))
+	f.Add([]byte("{\"model_id\":\n"))
+	f.Add([]byte("\n\n{}\n"))
+	f.Add([]byte(`{"model_id":"m","perplexity":-1,"nll":"x"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := ReadJSONL(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for i, r := range d {
+			if err := r.Check(); err != nil {
+				t.Errorf("record %d accepted by ReadJSONL fails Check: %v", i, err)
+			}
+		}
+	})
 }
