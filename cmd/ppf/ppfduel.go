@@ -16,7 +16,7 @@ func runDuel(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f.register(fs)
 	ratios := fs.String("ratios", "0.3,0.5", "global pruning ratios")
 	methods := fs.String("methods", strings.Join(ppfnb.DuelMethods(), ","), "the searches to run, separated by commas")
-	quick := fs.Bool("quick", false, "budget 100, 2 seeds, 8192 WikiText-2 tokens: about 2 minutes on stories260K and two cores")
+	quick := fs.Bool("quick", false, "budget 100, 2 seeds, 8192 WikiText-2 tokens: 1.5 minutes on stories260K and two cores")
 	budget := optionalCount(fs, "budget", 2, "evaluations", "real evaluations of the whole search slice each method may spend per ratio (default 400, quick 100)")
 	seeds := optionalCount(fs, "seeds", 1, "seeds", "runs of every method at every ratio (default 3, quick 2)")
 	collect := optionalCount(fs, "collect", 1, "policies", "policies the ppf entry collects per seed, charged in full at every ratio (default half the budget; ppf-focused collects a quarter)")
