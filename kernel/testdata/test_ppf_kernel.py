@@ -18,7 +18,7 @@ class PPFKernelTests(jupyter_kernel_test.KernelTests):
 
     completion_samples = [
         {"text": "strings.ToUpp", "matches": {"ToUpper", "ToUpperSpecial"}},
-        {"text": "ppfnb.Lo", "matches": {"Load"}},
+        {"text": "ppfnb.Lo", "matches": {"Load", "LoadDuel"}},
     ]
     complete_code_samples = ["1 + 1", 'import "fmt"', "func f() int { return 1 }"]
     incomplete_code_samples = ["func f() {", "x := []int{1,", "s := `multi"]
