@@ -57,3 +57,27 @@ func TestMalformedExecuteContent(t *testing.T) {
 		}
 	}
 }
+
+// Two different requests that share a msg_id (jupyter_client's
+// KernelManager and its client number their messages separately in one
+// session) are both answered: only the same signed message is a replay.
+func TestSameMsgIDIsNotAReplay(t *testing.T) {
+	c, _ := startKernel(t)
+	first, err := transport.NewMessage("client", "execute_request", nil, map[string]any{"code": `1 + 1`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := transport.NewMessage("client", "execute_request", nil, map[string]any{"code": `2 + 3`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second.Header.MsgID = first.Header.MsgID
+	for _, m := range []transport.Message{first, second} {
+		if err := c.SendMessage(transport.Shell, m); err != nil {
+			t.Fatal(err)
+		}
+		if rep, err := c.Reply(transport.Shell, m.Header.MsgID, timeout); err != nil || content(t, rep)["status"] != "ok" {
+			t.Fatalf("request %s: %v %v", m.Content, err, rep)
+		}
+	}
+}

@@ -129,9 +129,13 @@ func (s *Sockets) receive(ctx context.Context, c Channel, out chan<- Received) {
 			s.logger.Printf("%s socket: dropping a message: %v", c, err)
 			continue
 		}
-		if s.signer.Signs() && !s.recent.first(msg.Header.MsgID) {
+		if s.signer.Signs() && !s.recent.first(msg.signature) {
 			// A signed message seen before is a replay: the protocol's
-			// guidance is to reject it.
+			// guidance is to reject it. The signature covers the whole
+			// header (msg_id and date) and the content, so a replay is
+			// the same signature; two messages that merely share a
+			// msg_id (jupyter_client's KernelManager and its client
+			// count msg_ids separately in one session) both pass.
 			s.logger.Printf("%s socket: dropping a replayed message (msg_id %q seen before)", c, msg.Header.MsgID)
 			continue
 		}
@@ -143,7 +147,8 @@ func (s *Sockets) receive(ctx context.Context, c Channel, out chan<- Received) {
 	}
 }
 
-// recentIDs remembers the last message ids received, to reject replays.
+// recentIDs remembers the signatures of the last messages received, to
+// reject replays.
 type recentIDs struct {
 	mu   sync.Mutex
 	set  map[string]bool

@@ -42,6 +42,8 @@ type Message struct {
 	Metadata     json.RawMessage
 	Content      json.RawMessage
 	Buffers      [][]byte
+
+	signature string // as received: what tells a replay from a new message
 }
 
 // Signer signs and verifies messages with HMAC-SHA256. A Signer with an
@@ -104,6 +106,7 @@ func (s Signer) Decode(frames [][]byte) (Message, error) {
 	m.Metadata = json.RawMessage(meta)
 	m.Content = json.RawMessage(content)
 	m.Buffers = frames[i+6:]
+	m.signature = string(sig)
 	return m, nil
 }
 
