@@ -1,6 +1,7 @@
 // Command ppf-kernel is PPF's Jupyter kernel: Go cells, interpreted, with
 // package ppfnb compiled in (see package kernel).
 //
+//	ppf-kernel notebook [--html DIR]           open the tutorials in Jupyter (installing the kernelspec first), or execute them to HTML
 //	ppf-kernel install [--user | --prefix P]   write the kernelspec "ppf" (Go (PPF))
 //	ppf-kernel add PKGPATH[@VERSION]...         bundle third-party packages (rebuilds the kernel)
 //	ppf-kernel --connection-file F              run the kernel (Jupyter does this)
@@ -21,6 +22,10 @@ import (
 const usage = `ppf-kernel: the PPF Jupyter kernel (Go cells)
 
 Usage:
+  ppf-kernel notebook [--dir notebooks] [--html DIR] [-- JUPYTER ARGS...]
+        open the tutorials: install the kernelspec if needed and start Jupyter
+        on notebooks/ (127.0.0.1); --html DIR executes them into HTML copies
+        with their outputs instead (ppf-kernel notebook -h for the flags)
   ppf-kernel install [--user | --prefix P]
         write the kernelspec "ppf" so that Jupyter lists "Go (PPF)";
         --user (the default) installs for this user, --prefix under P/share/jupyter
@@ -39,6 +44,9 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "install" {
 		return install(args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "notebook" {
+		return notebook(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "add" {
 		return add(ctx, args[1:], stdout, stderr)
