@@ -132,7 +132,7 @@ func TestPerStoryLossNearReported(t *testing.T) {
 	}
 }
 
-// The README's figure: stories260K on the excerpt as one text, seqlen 256.
+// docs/usage.md's figure: stories260K on the excerpt as one text, seqlen 256.
 func TestPerplexityStories260K(t *testing.T) {
 	m, tk := loadShared(t, "stories260K", "stories260K.bin", "tok512.bin")
 	text, err := ReadText(filepath.Join(DataDir(), "tinystories", "TinyStories-valid-excerpt.txt"))

@@ -74,7 +74,7 @@ func checkQuickstart(t *testing.T, nb *kerneltest.Notebook) {
 		t.Errorf("dense-perplexity: %q lacks %q", got, want)
 	}
 	if dense < 5 || dense > 7 {
-		t.Errorf("dense perplexity %.3f: the README measures 5.735", dense)
+		t.Errorf("dense perplexity %.3f: docs/usage.md measures 5.735", dense)
 	}
 	if got := nb.Text(t, "prune", ""); !strings.Contains(got, "removed 0.30") || !strings.Contains(got, "layer 4 keeps 6 of 8 query heads") {
 		t.Errorf("prune: %q", got)

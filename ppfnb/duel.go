@@ -61,7 +61,7 @@ type DuelOptions struct {
 	Progress func(done, total int) `json:"-"`
 }
 
-// DefaultDuel returns the settings of the README's duel (quick: two
+// DefaultDuel returns the settings of the duel in docs/duel.md (quick: two
 // seeds and a quarter of the budget, under three minutes on stories260K
 // and two cores).
 func DefaultDuel(model string, quick bool) DuelOptions {

@@ -33,7 +33,7 @@ const (
 	// DefaultSearchTokens is the length of the search slice.
 	DefaultSearchTokens = 4096
 	// DefaultSeqLen is the window of every perplexity measured here (as
-	// the README's pruning tables).
+	// docs/pruning.md's tables).
 	DefaultSeqLen = 256
 )
 

@@ -70,7 +70,7 @@ type ExperimentOptions struct {
 	Progress func(done, total int) `json:"-"` // within the current step
 }
 
-// DefaultExperiment returns the settings of the README's results (quick:
+// DefaultExperiment returns the settings of docs/pipeline.md's results (quick:
 // a smaller run that finishes in under 3 minutes on stories260K and two
 // cores).
 func DefaultExperiment(model string, quick bool) ExperimentOptions {

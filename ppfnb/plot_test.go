@@ -18,7 +18,7 @@ import (
 	"github.com/ppfkit/ppf/ppfnb/predictor"
 )
 
-// readmeSweep is the stories260K block of the README's pruning table
+// readmeSweep is the stories260K block of docs/pruning.md's table
 // (held-out TinyStories), as a notebook would fill it in.
 func readmeSweep() *Sweep {
 	sw := &Sweep{Title: "stories260K, held-out TinyStories, windows of 256", Dense: 5.77}
@@ -52,7 +52,7 @@ func testSpace(t *testing.T) predictor.Space {
 	return s
 }
 
-// testFigures makes every chart from fixed data: the README's table, and
+// testFigures makes every chart from fixed data: docs/pruning.md's table, and
 // a predictor and an agent trained on package predictor's synthetic task.
 func testFigures(t *testing.T) map[string]*Figure {
 	t.Helper()

@@ -29,7 +29,7 @@ func (r *ExperimentResult) BucketSpearman() float64 {
 }
 
 // Table formats the results as text, or as Markdown tables when markdown
-// is true (the README's).
+// is true (docs/pipeline.md's).
 func (r *ExperimentResult) Table(markdown bool) string {
 	var sb strings.Builder
 	ratios := r.Options.Ratios

@@ -67,7 +67,7 @@
 // -buildvcs=false, empty build ID, gzip without name or time):
 // `go run ./wasm/internal/gen -check` rebuilds it and fails when the
 // committed files differ, which CI runs. It is stripped (-s -w) and
-// served gzip-compressed; see README.md for its size and speed.
+// served gzip-compressed; see docs/browser.md for its size and speed.
 package wasm
 
 //go:generate go run ./internal/gen

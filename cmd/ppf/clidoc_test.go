@@ -42,7 +42,7 @@ func cliReference(t *testing.T) string {
 		"Generated from the commands' own help (`ppf help`, `ppf COMMAND -h`) by\n" +
 		"`go test ./cmd/ppf -run TestCLIReference -update`; the same test fails\n" +
 		"when this page and the code disagree. Examples and explanations are in\n" +
-		"the README.\n\n")
+		"the README and docs/usage.md.\n\n")
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"help"}, &out, &errOut); code != 0 {
 		t.Fatalf("ppf help: exit %d: %s", code, errOut.String())

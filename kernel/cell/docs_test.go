@@ -93,7 +93,7 @@ func TestInspectDocs(t *testing.T) {
 		{"ppfnb.Load(", -1, "ppfnb.Load func(string, string) (*ppfnb.LM, error)\n\n" +
 			"func Load(nameOrPath, tokenizerPath string) (*LM, error)\n\n" + loadDoc},
 		{"ppfnb.DefaultSeqLen", -1, "ppfnb.DefaultSeqLen untyped int constant = 256\n\nconst DefaultSeqLen = 256\n\n" +
-			"DefaultSeqLen is the window of every perplexity measured here (as the README's\npruning tables).\n\n" +
+			"DefaultSeqLen is the window of every perplexity measured here (as\ndocs/pruning.md's tables).\n\n" +
 			"The text slices. PPF's steps each read their own part of one text, so that\nnothing is tuned on what it is judged on."},
 		{"none.Model.NumParams", -1, "none.Model.NumParams func() int\n\nfunc (m *Model) NumParams() int\n\n" +
 			"NumParams counts the model's weights, with a shared classifier counted once."},

@@ -39,7 +39,7 @@
 // through State.Observe, per layer: the mean, variance and norm of every
 // input feature of q/k/v, o, gate/up and down, and the cosine similarity of
 // the block's input and output. Calibration and evaluation text never
-// overlap. The default split (the ppf command and the README's table):
+// overlap. The default split (the ppf command and docs/pruning.md's table):
 // TinyStories-valid-excerpt.txt is tokenized once with BOS; its first
 // DefaultCalibTokens (4096) tokens calibrate, in windows of
 // DefaultCalibSeqLen (128); the remaining tokens are the held-out

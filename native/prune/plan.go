@@ -19,7 +19,7 @@ const (
 	MethodRandom   = "random"   // random per-layer ratios at the requested global ratio; Wanda-sp within layers
 )
 
-// Methods lists the allocation methods in the order of the README table.
+// Methods lists the allocation methods in the order of docs/pruning.md's table.
 func Methods() []string {
 	return []string{MethodUniform, MethodWandaSP, MethodOWL, MethodFLAP, MethodShortGPT, MethodRandom}
 }

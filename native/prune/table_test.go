@@ -14,7 +14,7 @@ import (
 	"github.com/ppfkit/ppf/native"
 )
 
-// TestReadmeTable measures the README's pruning table: perplexity of the
+// TestReadmeTable measures docs/pruning.md's table: perplexity of the
 // tiny models pruned by every method at ratios 0.1 to 0.5, on held-out
 // TinyStories text and on the first 100,000 tokens of WikiText-2. It
 // takes tens of minutes on two cores, hence the build tag:

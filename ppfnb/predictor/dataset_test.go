@@ -19,7 +19,7 @@ func TestDatasetRoundTrip(t *testing.T) {
 	if _, err := NewRecord(s, s.Dense(), 5.735, 1.8, 15300, 1.6, "dense"); !errors.Is(err, ErrBadRecord) {
 		t.Fatalf("nll 1.8 with perplexity 5.735: err = %v, want ErrBadRecord", err)
 	}
-	// The README's stories260K measurement, as printed (rounded).
+	// docs/usage.md's stories260K measurement, as printed (rounded).
 	extra, err := NewRecord(s, s.Dense(), 5.735, 1.7466, 15300, 1.6, "dense")
 	if err != nil {
 		t.Fatal(err)

@@ -408,7 +408,7 @@ func TestBrowserWidget(t *testing.T) {
 }
 
 // TestBrowserSpeed measures the API in Chromium: one score() awaited at a
-// time, and scoreBatch of 1,000 policies. Budgets (README): 50 µs and 20 ms.
+// time, and scoreBatch of 1,000 policies. Budgets (docs/browser.md): 50 µs and 20 ms.
 func TestBrowserSpeed(t *testing.T) {
 	ctx := browser(t)
 	srv := httptest.NewServer(web.Handler(web.Demo()))

@@ -41,11 +41,11 @@ say) into one.
 
 # Calibration and evaluation text
 
-Calibrate runs the dense model once over calibration tokens and gathers,
-through State.Observe, per layer: the mean, variance and norm of every input
-feature of q/k/v, o, gate/up and down, and the cosine similarity of the block's
-input and output. Calibration and evaluation text never overlap. The default
-split (the ppf command and the README's table): TinyStories-valid-excerpt.txt is
+Calibrate runs the dense model once over calibration tokens and gathers, through
+State.Observe, per layer: the mean, variance and norm of every input feature
+of q/k/v, o, gate/up and down, and the cosine similarity of the block's input
+and output. Calibration and evaluation text never overlap. The default split
+(the ppf command and docs/pruning.md's table): TinyStories-valid-excerpt.txt is
 tokenized once with BOS; its first DefaultCalibTokens (4096) tokens calibrate,
 in windows of DefaultCalibSeqLen (128); the remaining tokens are the held-out
 TinyStories evaluation text (Split). WikiText-2 is used for evaluation only.
@@ -261,7 +261,7 @@ the same ratio in every layer; Wanda-sp scores within layers
 Allocation methods: how much to prune in each layer.`,
 		"Methods": `func Methods() []string
 
-Methods lists the allocation methods in the order of the README table.`,
+Methods lists the allocation methods in the order of docs/pruning.md's table.`,
 		"Moments": "type Moments struct {\n\tN     int       `json:\"n\"` // rows (tokens) seen\n\tSum   []float64 `json:\"sum\"`\n\tSumSq []float64 `json:\"sum_sq\"`\n}\n\nMoments accumulates, per column of an activation (one column per input feature\nof a projection), the count of rows, their sum and their sum of squares,\nin float64.\n\nfunc (m *Moments) Mean(j int) float64\nfunc (m *Moments) Norm(j int) float64\nfunc (m *Moments) Var(j int) float64",
 		"Moments.Mean": `func (m *Moments) Mean(j int) float64
 

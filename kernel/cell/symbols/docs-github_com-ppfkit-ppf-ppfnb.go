@@ -154,12 +154,12 @@ DPI is the resolution of Figure.PNG: pixels per inch. Figure sizes are in pixels
 at this resolution; the SVG form has the same size in inches.`,
 		"DefaultDuel": `func DefaultDuel(model string, quick bool) DuelOptions
 
-DefaultDuel returns the settings of the README's duel (quick: two seeds and a
-quarter of the budget, under three minutes on stories260K and two cores).`,
+DefaultDuel returns the settings of the duel in docs/duel.md (quick: two seeds
+and a quarter of the budget, under three minutes on stories260K and two cores).`,
 		"DefaultExperiment": `func DefaultExperiment(model string, quick bool) ExperimentOptions
 
-DefaultExperiment returns the settings of the README's results (quick: a smaller
-run that finishes in under 3 minutes on stories260K and two cores).`,
+DefaultExperiment returns the settings of docs/pipeline.md's results (quick:
+a smaller run that finishes in under 3 minutes on stories260K and two cores).`,
 		"DefaultRatioMax": `const DefaultRatioMax = 0.65
 
 The default ratio range of a collection: a little wider than the experiment's
@@ -178,8 +178,8 @@ The text slices. PPF's steps each read their own part of one text, so that
 nothing is tuned on what it is judged on.`,
 		"DefaultSeqLen": `const DefaultSeqLen = 256
 
-DefaultSeqLen is the window of every perplexity measured here (as the README's
-pruning tables).
+DefaultSeqLen is the window of every perplexity measured here (as
+docs/pruning.md's tables).
 
 The text slices. PPF's steps each read their own part of one text, so that
 nothing is tuned on what it is judged on.`,
@@ -612,7 +612,7 @@ one per ratio`,
 		"ExperimentResult.Table": `func (r *ExperimentResult) Table(markdown bool) string
 
 Table formats the results as text, or as Markdown tables when markdown is true
-(the README's).`,
+(docs/pipeline.md's).`,
 		"ExperimentResult.Timing": `Timing Timing`,
 		"ExperimentResult.Units":  `Units string`,
 		"Figure": `type Figure struct {
