@@ -6,11 +6,47 @@ func init() {
 	Docs["github.com/ppfkit/ppf/ppfnb"] = map[string]string{
 		"": `package ppfnb // import "github.com/ppfkit/ppf/ppfnb"
 
-Package ppfnb holds what a notebook cell (or the ppf command) calls:
-load a model by name, generate, measure perplexity, and, as the project grows,
-prune, collect measured policies, train the predictor and the agent, and plot.
+Package ppfnb holds what a notebook cell (or the ppf command) calls.
 Its exported API has no generics, so the yaegi interpreter behind the Jupyter
-kernel can call all of it; the heavy work runs compiled in package native.`,
+kernel can call all of it; the heavy work runs compiled in package native.
+Read it top down:
+
+# Models
+
+Load finds a model by name in $PPF_MODELS (or takes a path: a llama2.c
+checkpoint, a Hugging Face folder) with its tokenizer, and returns an LM:
+LM.Generate writes text, LM.Evaluate measures perplexity on a text file with the
+protocol of TextProtocol, and LM.UseBackend moves measurements to a GPU backend.
+
+# Pruning policies, measured
+
+An Evaluator is a model with its calibration and its text cut into disjoint
+slices (Slices: calibration, search, held-out report, WikiText-2). It measures
+any layer-wise policy (Evaluator.Measure, Evaluator.Fitness) with one fixed
+choice of units (FLAP's scores by default, see UnitsFLAP), and makes the
+baselines' policies (Evaluator.BaselinePolicy: uniform, Wanda-sp, OWL, FLAP,
+ShortGPT). Policies are predictor.Policy values: KV groups and MLP channels kept
+per layer; ToPrunePolicy and FromPrunePolicy convert to the engine's.
+
+# The PPF pipeline
+
+Collect measures sampled policies into a resumable dataset (sharded,
+then MergeShards); the predictor and the agent are trained on it in packages
+predictor and agent; Search looks for the best policy at one ratio on the
+predictor, verifying for real; RunExperiment runs all of it and measures every
+method on held-out text.
+
+# The duel
+
+RunDuel gives EvoPress, RandomSearch and PPF the same budget of real
+evaluations, counted in one Ledger through the Judge interface, and follows each
+one's best policy so far (DuelResult.Anytime, DuelResult.Plot).
+
+# Charts and display
+
+Every Plot* function returns a Figure, shown as an image when it is a cell's
+last expression; Sweep collects perplexities over methods and ratios as a table
+and a chart. Rich output during a cell (progress, tables) is package display.`,
 		"AnytimePoint": "type AnytimePoint struct {\n\tTokens int64   `json:\"tokens\"` // real evaluation tokens spent\n\tHas    bool    `json:\"has\"`    // the method had a policy by then (PPF has none while it collects)\n\tReport float64 `json:\"report,omitempty\"`\n\tWiki   float64 `json:\"wiki,omitempty\"`\n}\n\nAnytimePoint is a search's incumbent judged on the report texts once a share of\nthe budget was spent.",
 		"AnytimePoint.Has": `Has bool
 
