@@ -3,8 +3,10 @@ package ppfnb_test
 import (
 	"context"
 	"fmt"
+	"os"
 
 	"github.com/ppfkit/ppf/native"
+	"github.com/ppfkit/ppf/native/prune"
 	"github.com/ppfkit/ppf/ppfnb"
 )
 
@@ -69,4 +71,49 @@ func ExampleEvoPress() {
 	// Output:
 	// within budget: true
 	// better than the start: true
+}
+
+// Prune a model with FLAP, save the smaller model with its tokenizer, and
+// load it back: the saved model measures what the pruned one did.
+func ExampleLM_Save() {
+	ctx := context.Background()
+	lm, err := ppfnb.Load("stories260K", "")
+	if err != nil {
+		panic(err)
+	}
+	e, err := ppfnb.NewEvaluator(ctx, ppfnb.EvaluatorOptions{Model: "stories260K"})
+	if err != nil {
+		panic(err)
+	}
+	plan, err := e.BaselinePlan("flap", 0.3, 1)
+	if err != nil {
+		panic(err)
+	}
+	small, err := prune.Slice(lm.Model, plan)
+	if err != nil {
+		panic(err)
+	}
+	dir, err := os.MkdirTemp("", "pruned-")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	pruned := &ppfnb.LM{Name: "stories260K, flap 0.3", Model: small, Tokenizer: lm.Tokenizer, TokenizerPath: lm.TokenizerPath}
+	if err := pruned.Save(dir); err != nil {
+		panic(err)
+	}
+	back, err := ppfnb.Load(dir, "")
+	if err != nil {
+		panic(err)
+	}
+	for _, m := range []*ppfnb.LM{pruned, back} {
+		ev, err := m.Evaluate(ctx, ppfnb.DefaultText, native.EvalOptions{SeqLen: 256})
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("%.0f%% of the parameters, perplexity %.2f\n", 100*float64(m.Model.NumParams())/float64(lm.Model.NumParams()), ev.Perplexity)
+	}
+	// Output:
+	// 74% of the parameters, perplexity 19.71
+	// 74% of the parameters, perplexity 19.71
 }

@@ -71,6 +71,9 @@ type GenerateOptions struct {
 // Generate returns the text generated after the prompt, calling emit (when
 // not nil) with each piece as it is produced.
 func (lm *LM) Generate(ctx context.Context, opt GenerateOptions, emit func(piece string)) (string, error) {
+	if lm.Model == nil || lm.Tokenizer == nil {
+		return "", fmt.Errorf("%s has no model or no tokenizer: make LMs with Load, or set both fields", lm.Name)
+	}
 	sampler, err := native.NewSampler(opt.Temperature, opt.TopP, opt.Seed)
 	if err != nil {
 		return "", err
@@ -100,6 +103,9 @@ const TextProtocol = "CRLF->LF, lines joined by \\n, tokenized once with BOS, no
 // Evaluate measures the perplexity of the model on the text file at
 // dataPath (a path, or a file name under native.DataDir()).
 func (lm *LM) Evaluate(ctx context.Context, dataPath string, opt native.EvalOptions) (Eval, error) {
+	if lm.Model == nil || lm.Tokenizer == nil {
+		return Eval{}, fmt.Errorf("%s has no model or no tokenizer: make LMs with Load, or set both fields", lm.Name)
+	}
 	path := ResolveData(dataPath)
 	text, err := native.ReadText(path)
 	if err != nil {
@@ -135,4 +141,21 @@ func ResolveData(path string) string {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// Save writes the model to dir as a Hugging Face folder (config.json with
+// per-layer sizes when the model was pruned unevenly, and safetensors)
+// with a copy of its tokenizer, so that Load(dir, "") loads it back.
+func (lm *LM) Save(dir string) error {
+	if err := native.SaveHF(lm.Model, dir); err != nil {
+		return err
+	}
+	if lm.TokenizerPath == "" {
+		return fmt.Errorf("saved the model to %s, but it has no tokenizer file to copy beside it; give Load a tokenizer", dir)
+	}
+	tok, err := os.ReadFile(lm.TokenizerPath)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, filepath.Base(lm.TokenizerPath)), tok, 0o644)
 }

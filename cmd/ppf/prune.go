@@ -257,14 +257,8 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // savePruned writes the sliced model as a Hugging Face folder, a copy of
 // the tokenizer (so that --model DIR finds it) and ppf_prune.json, the report.
 func savePruned(p *pruned, dir string, rep pruneReport) error {
-	if err := native.SaveHF(p.small, dir); err != nil {
-		return err
-	}
-	tok, err := os.ReadFile(p.lm.TokenizerPath)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, filepath.Base(p.lm.TokenizerPath)), tok, 0o644); err != nil {
+	small := &ppfnb.LM{Name: dir, Model: p.small, TokenizerPath: p.lm.TokenizerPath}
+	if err := small.Save(dir); err != nil {
 		return err
 	}
 	rep.Out = dir

@@ -782,6 +782,7 @@ func (lm *LM) Backend() string
 func (lm *LM) Close() error
 func (lm *LM) Evaluate(ctx context.Context, dataPath string, opt native.EvalOptions) (Eval, error)
 func (lm *LM) Generate(ctx context.Context, opt GenerateOptions, emit func(piece string)) (string, error)
+func (lm *LM) Save(dir string) error
 func (lm *LM) UseBackend(name string) error`,
 		"LM.Backend": `func (lm *LM) Backend() string
 
@@ -805,6 +806,11 @@ what the user asked for: a model name or a path`,
 		"LM.Path": `Path string
 
 the checkpoint file or folder`,
+		"LM.Save": `func (lm *LM) Save(dir string) error
+
+Save writes the model to dir as a Hugging Face folder (config.json with
+per-layer sizes when the model was pruned unevenly, and safetensors) with a copy
+of its tokenizer, so that Load(dir, "") loads it back.`,
 		"LM.Tokenizer":     `Tokenizer tokenizer.Tokenizer`,
 		"LM.TokenizerPath": `TokenizerPath string`,
 		"LM.UseBackend": `func (lm *LM) UseBackend(name string) error
