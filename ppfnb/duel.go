@@ -264,7 +264,7 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 	n, seqLen := e.SearchWindows()
 	res := &DuelResult{Options: o, ModelID: e.ModelID, Slices: e.Slices, Units: e.Units, SliceTokens: int64(n * seqLen)}
 	budget := int64(o.Budget) * res.SliceTokens
-	j := &judged{e: e, cache: map[string][2]float64{}}
+	j := &judged{e: e, cache: map[string][2]float64{}, search: map[string]float64{}}
 
 	stage("baselines")
 	if res.Dense.Report, res.Dense.Wiki, err = j.reportPlan(ctx, nil); err != nil {

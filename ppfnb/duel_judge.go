@@ -13,8 +13,9 @@ import (
 // judged measures policies on the report texts for the duel, once each:
 // judging spends nothing of any method's budget.
 type judged struct {
-	e     *Evaluator
-	cache map[string][2]float64 // policy -> report, wiki
+	e      *Evaluator
+	cache  map[string][2]float64 // policy -> report, wiki
+	search map[string]float64    // policy -> log perplexity on the search slice
 }
 
 // reportPlan measures a plan (nil: the dense model) on the report slice
@@ -104,11 +105,15 @@ func (j *judged) judgeQuality(ctx context.Context, evo *SearchRun, q *PredictorQ
 	}
 	measured := make([]float64, len(pols))
 	for i, p := range pols {
-		r, err := j.e.Measure(ctx, p, SliceSearch)
-		if err != nil {
-			return err
+		key := policyKey(p)
+		if _, ok := j.search[key]; !ok {
+			r, err := j.e.Measure(ctx, p, SliceSearch)
+			if err != nil {
+				return err
+			}
+			j.search[key] = math.Log(r.Perplexity)
 		}
-		measured[i] = math.Log(r.Perplexity)
+		measured[i] = j.search[key]
 	}
 	q.Policies = len(pols)
 	for _, c := range []struct {

@@ -28,6 +28,17 @@ func (l Ledger) Add(o Ledger) Ledger {
 // errBudget stops a search whose next real evaluation would pass its budget.
 var errBudget = errors.New("budget spent")
 
+// charge counts one real evaluation of tokens, or refuses it with
+// errBudget when it would take the spend past budget (0: no limit).
+func (l *Ledger) charge(tokens, budget int64) error {
+	if budget > 0 && l.Tokens+tokens > budget {
+		return errBudget
+	}
+	l.Evals++
+	l.Tokens += tokens
+	return nil
+}
+
 // meter is a Judge that charges a ledger for every real evaluation and
 // refuses one that would pass the budget (in tokens; 0: no limit).
 type meter struct {
@@ -40,17 +51,10 @@ func (m *meter) SearchWindows() (int, int) { return m.j.SearchWindows() }
 
 func (m *meter) Fitness(ctx context.Context, p predictor.Policy, fitness string, windows []int) (float64, error) {
 	_, seqLen := m.j.SearchWindows()
-	cost := int64(len(windows) * seqLen)
-	if m.budget > 0 && m.ledger.Tokens+cost > m.budget {
-		return 0, errBudget
-	}
-	v, err := m.j.Fitness(ctx, p, fitness, windows)
-	if err != nil {
+	if err := m.ledger.charge(int64(len(windows)*seqLen), m.budget); err != nil {
 		return 0, err
 	}
-	m.ledger.Evals++
-	m.ledger.Tokens += cost
-	return v, nil
+	return m.j.Fitness(ctx, p, fitness, windows)
 }
 
 // Step is a change of a search's incumbent, with what had been spent

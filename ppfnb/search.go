@@ -152,15 +152,7 @@ func Search(ctx context.Context, e *Evaluator, pr *predictor.Predictor, data pre
 	total := len(starts) + opt.Rounds*opt.Verify
 	n, seqLen := e.SearchWindows()
 	// charge refuses an evaluation of windows that would pass the budget.
-	charge := func(windows int) error {
-		cost := int64(windows * seqLen)
-		if opt.Budget > 0 && res.Spent.Tokens+cost > opt.Budget {
-			return errBudget
-		}
-		res.Spent.Evals++
-		res.Spent.Tokens += cost
-		return nil
-	}
+	charge := func(windows int) error { return res.Spent.charge(int64(windows*seqLen), opt.Budget) }
 	measure := func(p predictor.Policy, source string, predicted float64, round int) (Candidate, error) {
 		key := policyKey(p)
 		if c, ok := measured[key]; ok {
