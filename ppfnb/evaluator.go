@@ -165,7 +165,7 @@ func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	ids, err := tokenizer.EncodeErr(lm.Tokenizer, raw, true)
+	ids, err := tokenizer.EncodeContext(ctx, lm.Tokenizer, raw, true)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error) {
 		if sameFile(sl.Wiki, textPath) {
 			return nil, fmt.Errorf("the WikiText-2 report text %s is the in-domain text, whose first tokens calibrate and search: leave it out (WikiTokens 0, --wiki-tokens 0)", sl.Wiki)
 		}
-		if e.wiki, err = tokenizePrefix(lm, sl.Wiki, o.WikiTokens); err != nil {
+		if e.wiki, err = tokenizePrefix(ctx, lm, sl.Wiki, o.WikiTokens); err != nil {
 			return nil, err
 		}
 		sl.WikiTokens = len(e.wiki)
@@ -269,7 +269,7 @@ func orDefault(s, d string) string {
 // tokenized once with BOS. Only a prefix of the text, cut at a line end
 // well beyond n tokens, is tokenized: the tokens before the cut are those
 // of the whole text, and WikiText-2 is 1.3 MB.
-func tokenizePrefix(lm *LM, path string, n int) ([]int, error) {
+func tokenizePrefix(ctx context.Context, lm *LM, path string, n int) ([]int, error) {
 	raw, err := native.ReadText(path)
 	if err != nil {
 		return nil, err
@@ -281,7 +281,7 @@ func tokenizePrefix(lm *LM, path string, n int) ([]int, error) {
 				text = raw[:chars+nl+1]
 			}
 		}
-		ids, err := tokenizer.EncodeErr(lm.Tokenizer, text, true)
+		ids, err := tokenizer.EncodeContext(ctx, lm.Tokenizer, text, true)
 		if err != nil {
 			return nil, err
 		}

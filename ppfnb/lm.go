@@ -111,7 +111,7 @@ func (lm *LM) Evaluate(ctx context.Context, dataPath string, opt native.EvalOpti
 	if err != nil {
 		return Eval{}, err
 	}
-	ids, err := tokenizer.EncodeErr(lm.Tokenizer, text, true)
+	ids, err := tokenizer.EncodeContext(ctx, lm.Tokenizer, text, true)
 	if err != nil {
 		return Eval{}, err
 	}

@@ -93,7 +93,7 @@ func (f *pruneFlags) prune(ctx context.Context, stderr io.Writer) (*pruned, erro
 	if err != nil {
 		return nil, fmt.Errorf("--calib: %w", err)
 	}
-	if p.ids, err = tokenizer.EncodeErr(lm.Tokenizer, text, true); err != nil {
+	if p.ids, err = tokenizer.EncodeContext(ctx, lm.Tokenizer, text, true); err != nil {
 		return nil, fmt.Errorf("--calib: %w", err)
 	}
 	if len(p.ids) < f.calibTokens {
@@ -199,7 +199,7 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			if err != nil {
 				return fmt.Errorf("--eval: %w", err)
 			}
-			if ids, err = tokenizer.EncodeErr(p.lm.Tokenizer, text, true); err != nil {
+			if ids, err = tokenizer.EncodeContext(ctx, p.lm.Tokenizer, text, true); err != nil {
 				return fmt.Errorf("--eval: %w", err)
 			}
 			first = 0

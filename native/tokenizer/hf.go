@@ -345,11 +345,14 @@ func (t *HF) Encode(text string, bos bool) []int {
 // budget: real patterns take microseconds) to find one match, such as the
 // catastrophically backtracking `(a|aa)+$`; the error wraps ErrBadTokenizer.
 func (t *HF) EncodeErr(text string, bos bool) ([]int, error) {
+	return t.encode(&merger{}, text, bos)
+}
+
+func (t *HF) encode(m *merger, text string, bos bool) ([]int, error) {
 	var out []int
 	if bos && t.bos >= 0 {
 		out = append(out, t.bos)
 	}
-	var m merger
 	var word []int32
 	for _, sec := range t.splitAdded(text) {
 		if sec.id >= 0 {
@@ -366,12 +369,15 @@ func (t *HF) EncodeErr(text string, bos bool) ([]int, error) {
 		spans := []span{{s, sec.start == 0}}
 		for _, p := range t.preTokenizers {
 			var err error
-			if spans, err = p(spans); err != nil {
+			if spans, err = p(&m.stopper, spans); err != nil {
 				return nil, err
 			}
 		}
 		for _, sp := range spans {
-			word = t.bpeWord(&m, word[:0], sp.text)
+			if m.stop() {
+				return nil, nil
+			}
+			word = t.bpeWord(m, word[:0], sp.text)
 			for _, id := range word {
 				out = append(out, int(id))
 			}

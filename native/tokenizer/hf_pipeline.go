@@ -119,7 +119,7 @@ type span struct {
 
 // preTokenizer splits spans into smaller spans. Its only error is a
 // *patternTimeoutError.
-type preTokenizer func([]span) ([]span, error)
+type preTokenizer func(*stopper, []span) ([]span, error)
 
 func buildPreTokenizers(c *hfComponent, path string) ([]preTokenizer, error) {
 	if c == nil {
@@ -154,14 +154,14 @@ func buildPreTokenizers(c *hfComponent, path string) ([]preTokenizer, error) {
 			return nil, badf(path, "pre-tokenizer Split pattern %q: %v", expr, err)
 		}
 		keep := c.Behavior == "Isolated"
-		return []preTokenizer{func(in []span) ([]span, error) { return regexSplit(re, in, keep, path) }}, nil
+		return []preTokenizer{func(st *stopper, in []span) ([]span, error) { return regexSplit(st, re, in, keep, path) }}, nil
 	case "ByteLevel":
 		prefix := c.AddPrefixSpace != nil && *c.AddPrefixSpace
 		var re *regexp2.Regexp
 		if c.UseRegex == nil || *c.UseRegex {
 			re, _ = compileSplit(gpt2Pattern) // a constant that compiles
 		}
-		return []preTokenizer{func(in []span) ([]span, error) {
+		return []preTokenizer{func(st *stopper, in []span) ([]span, error) {
 			if prefix {
 				for i := range in {
 					if !strings.HasPrefix(in[i].text, " ") {
@@ -171,7 +171,7 @@ func buildPreTokenizers(c *hfComponent, path string) ([]preTokenizer, error) {
 			}
 			if re != nil {
 				var err error
-				if in, err = regexSplit(re, in, true, path); err != nil {
+				if in, err = regexSplit(st, re, in, true, path); err != nil {
 					return nil, err
 				}
 			}
@@ -187,7 +187,7 @@ func buildPreTokenizers(c *hfComponent, path string) ([]preTokenizer, error) {
 		}
 		scheme := metaspaceScheme(c)
 		split := c.Split == nil || *c.Split
-		return []preTokenizer{func(in []span) ([]span, error) {
+		return []preTokenizer{func(_ *stopper, in []span) ([]span, error) {
 			var out []span
 			for _, s := range in {
 				t := strings.ReplaceAll(s.text, " ", repl)
@@ -265,27 +265,42 @@ func compileSplit(expr string) (*regexp2.Regexp, error) {
 // regexSplit splits each span at the matches of re: the matches and the
 // text between them become spans (keep=true, "Isolated") or only the text
 // between them does (keep=false, "Removed"). It fails only when a match
-// takes longer than patternTimeout; path names the tokenizer file.
-func regexSplit(re *regexp2.Regexp, in []span, keep bool, path string) ([]span, error) {
+// takes longer than patternTimeout; path names the tokenizer file. It ends
+// early, with what it has, when st says stop.
+func regexSplit(st *stopper, re *regexp2.Regexp, in []span, keep bool, path string) ([]span, error) {
 	var out []span
 	for _, s := range in {
-		matches, err := re.FindAllStringIndex(s.text, -1)
-		if err != nil {
-			// regexp2's error quotes the whole input: report the pattern instead.
-			return nil, &patternTimeoutError{Path: path, Pattern: re.String(), Timeout: re.MatchTimeout}
-		}
-		prev := 0
 		add := func(from, to int) {
 			if from < to {
 				out = append(out, span{s.text[from:to], s.first && from == 0})
 			}
 		}
-		for _, m := range matches {
-			add(prev, m[0])
-			if keep {
-				add(m[0], m[1])
+		// Matches come in rune offsets and in order: walk a byte offset
+		// along with them. (utf8.DecodeRuneInString and []rune agree on
+		// invalid bytes: one rune each.)
+		runePos, bytePos := 0, 0
+		toByte := func(r int) int {
+			for ; runePos < r; runePos++ {
+				_, n := utf8.DecodeRuneInString(s.text[bytePos:])
+				bytePos += n
 			}
-			prev = m[1]
+			return bytePos
+		}
+		prev := 0
+		err := re.FindRunesMatches([]rune(s.text), -1, func(m regexp2.MatchView) bool {
+			at, n, _ := m.GroupRange(0)
+			from := toByte(at)
+			to := toByte(at + n)
+			add(prev, from)
+			if keep {
+				add(from, to)
+			}
+			prev = to
+			return !st.stop()
+		})
+		if err != nil {
+			// regexp2's error quotes the whole input: report the pattern instead.
+			return nil, &patternTimeoutError{Path: path, Pattern: re.String(), Timeout: re.MatchTimeout}
 		}
 		add(prev, len(s.text))
 	}

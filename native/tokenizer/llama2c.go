@@ -92,6 +92,10 @@ func parseLlama2C(data []byte, path string) (*Llama2C, error) {
 // text is not empty, one token per UTF-8 code point (or byte tokens when the
 // code point is not in the vocabulary), then the highest-scoring merges.
 func (t *Llama2C) Encode(text string, bos bool) []int {
+	return t.encode(&merger{}, text, bos)
+}
+
+func (t *Llama2C) encode(m *merger, text string, bos bool) []int {
 	ids := make([]int32, 0, len(text)+1)
 	if text != "" {
 		if sp, ok := t.lookup[" "]; ok {
@@ -119,9 +123,8 @@ func (t *Llama2C) Encode(text string, bos bool) []int {
 	}
 	// Merge word by word when that cannot change the result (see
 	// wordLocal): many small heaps are much faster than one large one.
-	var m merger
 	space := t.lookup[" "]
-	for start := 0; start < len(ids); {
+	for start := 0; start < len(ids) && !m.stop(); {
 		end := len(ids)
 		if t.wordLocal {
 			for end = start + 1; end < len(ids) && !(ids[end] == space && ids[end-1] != space); end++ {

@@ -308,11 +308,15 @@ func (t *SentencePiece) normalize(text string) string {
 // are kept whole), applies the BPE merges by score and maps characters that
 // are not pieces to their UTF-8 byte pieces (byte_fallback) or to unk.
 func (t *SentencePiece) Encode(text string, bos bool) []int {
+	return t.encode(&merger{}, text, bos)
+}
+
+func (t *SentencePiece) encode(m *merger, text string, bos bool) []int {
 	norm := t.normalize(text)
 	// Symbols not in the vocabulary get id -1 and keep their text in unknown.
 	ids := make([]int32, 0, len(norm))
 	var unknown []string
-	for i := 0; i < len(norm); {
+	for i := 0; i < len(norm) && !m.stop(); {
 		n := 0
 		for _, u := range t.userDefined {
 			if strings.HasPrefix(norm[i:], u) {
@@ -331,7 +335,6 @@ func (t *SentencePiece) Encode(text string, bos bool) []int {
 		}
 		i += n
 	}
-	var m merger
 	ids = m.merge(t.merges, ids)
 	out := make([]int, 0, len(ids)+1)
 	if bos && t.bos >= 0 {

@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -37,12 +38,39 @@ type Tokenizer interface {
 // pre-tokenizer pattern backtracks catastrophically (see HF.EncodeErr).
 // Tokenizers of the other formats never fail.
 func EncodeErr(t Tokenizer, text string, bos bool) ([]int, error) {
-	if e, ok := t.(interface {
-		EncodeErr(string, bool) ([]int, error)
-	}); ok {
-		return e.EncodeErr(text, bos)
+	return EncodeContext(context.Background(), t, text, bos)
+}
+
+// EncodeContext is EncodeErr that stops early, with ctx's error, once ctx
+// is done: encoding runs at 5 to 15 MB/s, so a large corpus takes long
+// enough that an interrupt must not wait for it.
+func EncodeContext(ctx context.Context, t Tokenizer, text string, bos bool) ([]int, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return t.Encode(text, bos), nil
+	m := &merger{stopper: stopper{done: ctx.Done()}}
+	var ids []int
+	var err error
+	switch t := t.(type) {
+	case *Llama2C:
+		ids = t.encode(m, text, bos)
+	case *SentencePiece:
+		ids = t.encode(m, text, bos)
+	case *HF:
+		ids, err = t.encode(m, text, bos)
+	default:
+		if e, ok := t.(interface {
+			EncodeErr(string, bool) ([]int, error)
+		}); ok {
+			ids, err = e.EncodeErr(text, bos)
+		} else {
+			ids = t.Encode(text, bos)
+		}
+	}
+	if m.stopped {
+		return nil, ctx.Err()
+	}
+	return ids, err
 }
 
 // Sentinel errors, wrapped with %w by the loaders; test with errors.Is.

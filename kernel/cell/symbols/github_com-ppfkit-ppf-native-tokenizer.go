@@ -10,6 +10,7 @@ import (
 func init() {
 	Symbols["github.com/ppfkit/ppf/native/tokenizer/tokenizer"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"EncodeContext":     reflect.ValueOf(tokenizer.EncodeContext),
 		"EncodeErr":         reflect.ValueOf(tokenizer.EncodeErr),
 		"ErrBadTokenizer":   reflect.ValueOf(&tokenizer.ErrBadTokenizer).Elem(),
 		"ErrUnknownFormat":  reflect.ValueOf(&tokenizer.ErrUnknownFormat).Elem(),
