@@ -68,6 +68,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if res.Warning != "" {
+		fmt.Fprintf(stderr, "ppf eval: warning: %s\n", res.Warning)
+	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}

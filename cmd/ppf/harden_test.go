@@ -154,3 +154,19 @@ func TestPredictHugeArch(t *testing.T) {
 		}
 	}
 }
+
+// ppf eval on text the tokenizer has no pieces for warns on stderr and
+// keeps stdout and --json as they are.
+func TestEvalWarnsOnUnknownText(t *testing.T) {
+	jp := filepath.Join(t.TempDir(), "jp.txt")
+	if err := os.WriteFile(jp, []byte(strings.Repeat("日本語のテキストです。\n", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := ppf(t, "eval", "--model", "babyllama-tok105", "--data", jp, "--json")
+	if code != 0 || !strings.Contains(errOut, "ppf eval: warning: ") || !strings.Contains(errOut, "are <unk>") || !strings.Contains(out, `"warning":`) {
+		t.Errorf("exit %d; stdout %q; stderr %q; want exit 0, the warning on stderr and in the JSON", code, out, errOut)
+	}
+	if _, errOut, _ = ppf(t, "eval", "--model", "babyllama-tok105", "--max-tokens", "512"); strings.Contains(errOut, "warning") {
+		t.Errorf("TinyStories gave a warning: %q", errOut)
+	}
+}

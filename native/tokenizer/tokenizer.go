@@ -73,6 +73,19 @@ func EncodeContext(ctx context.Context, t Tokenizer, text string, bos bool) ([]i
 	return ids, err
 }
 
+// Unknown returns the id of t's unknown token (<unk>), which stands for
+// text that t has no pieces for, or -1 when t never produces one (llama2.c
+// tokenizers fall back to bytes for everything).
+func Unknown(t Tokenizer) int {
+	switch t := t.(type) {
+	case *SentencePiece:
+		return t.unk
+	case *HF:
+		return int(t.unk)
+	}
+	return -1
+}
+
 // Sentinel errors, wrapped with %w by the loaders; test with errors.Is.
 var (
 	// ErrBadTokenizer reports a tokenizer file that is corrupt or truncated.

@@ -237,5 +237,10 @@ sequence). Control tokens give "".`,
 		"Tokenizer.VocabSize": `func (Tokenizer) VocabSize() int
 
 VocabSize is the number of token ids (the largest id plus one).`,
+		"Unknown": `func Unknown(t Tokenizer) int
+
+Unknown returns the id of t's unknown token (<unk>), which stands for text that
+t has no pieces for, or -1 when t never produces one (llama2.c tokenizers fall
+back to bytes for everything).`,
 	}
 }

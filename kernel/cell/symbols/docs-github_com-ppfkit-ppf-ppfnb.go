@@ -346,7 +346,7 @@ of Best`,
 ErrDiverged is wrapped when a pruned model's perplexity is NaN or infinite:
 the policy (or the model's weights) broke it, and the number cannot train or
 rank anything.`,
-		"Eval": "type Eval struct {\n\tModel   string `json:\"model\"`\n\tData    string `json:\"data\"`\n\tText    string `json:\"text\"`    // how the text was prepared\n\tBackend string `json:\"backend\"` // where it ran: \"cpu\", or a GPU backend (see UseBackend)\n\tnative.EvalResult\n}\n\nEval is a perplexity measurement with what is needed to reproduce it.",
+		"Eval": "type Eval struct {\n\tModel   string `json:\"model\"`\n\tData    string `json:\"data\"`\n\tText    string `json:\"text\"`    // how the text was prepared\n\tBackend string `json:\"backend\"` // where it ran: \"cpu\", or a GPU backend (see UseBackend)\n\tnative.EvalResult\n\t// Unknown is the fraction of the text's tokens that are the\n\t// tokenizer's <unk>: text it has no pieces for, which every model\n\t// predicts alike. Warning says so when it is more than a tenth.\n\tUnknown float64 `json:\"unknown\"`\n\tWarning string  `json:\"warning,omitempty\"`\n}\n\nEval is a perplexity measurement with what is needed to reproduce it.",
 		"Eval.Backend": `Backend string
 
 where it ran: "cpu", or a GPU backend (see UseBackend)`,
@@ -356,6 +356,12 @@ where it ran: "cpu", or a GPU backend (see UseBackend)`,
 		"Eval.Text": `Text string
 
 how the text was prepared`,
+		"Eval.Unknown": `Unknown float64
+
+Unknown is the fraction of the text's tokens that are the tokenizer's <unk>:
+text it has no pieces for, which every model predicts alike. Warning says so
+when it is more than a tenth.`,
+		"Eval.Warning": `Warning string`,
 		"Evaluator": `type Evaluator struct {
 	LM      *LM
 	ModelID string

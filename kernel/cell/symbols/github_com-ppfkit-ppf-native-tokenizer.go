@@ -19,6 +19,7 @@ func init() {
 		"LoadHF":            reflect.ValueOf(tokenizer.LoadHF),
 		"LoadLlama2C":       reflect.ValueOf(tokenizer.LoadLlama2C),
 		"LoadSentencePiece": reflect.ValueOf(tokenizer.LoadSentencePiece),
+		"Unknown":           reflect.ValueOf(tokenizer.Unknown),
 
 		// type definitions
 		"HF":            reflect.ValueOf((*tokenizer.HF)(nil)),
