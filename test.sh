@@ -12,6 +12,9 @@ debs=()
 /usr/bin/python3 -c 'import jupyter_kernel_test, nbconvert, nbclient, ipykernel' 2>/dev/null ||
 	debs+=(python3-jupyter-kernel-test jupyter-client jupyter-nbconvert python3-nbclient python3-ipykernel)
 command -v chromium >/dev/null || debs+=(chromium fonts-dejavu-core)
+# Slurm and munge: ppf slurm's test runs a single-node cluster (scripts/slurm-local.sh).
+command -v slurmctld >/dev/null && command -v slurmd >/dev/null && command -v sbatch >/dev/null && command -v munged >/dev/null ||
+	debs+=(slurmctld slurmd slurm-client munge)
 if [ ${#debs[@]} -gt 0 ]; then
 	if [ "$(id -u)" = 0 ]; then
 		apt-get update -qq

@@ -1,5 +1,6 @@
 // Command ppf is the PPF command line: generate text, measure perplexity
-// and tokenize with Llama-family checkpoints. Run it with no arguments for
+// and tokenize with Llama-family checkpoints, and run the PPF pipeline on
+// one machine or as Slurm jobs (ppf slurm). Run it with no arguments for
 // a demonstration on stories260K; `ppf help` lists the commands.
 package main
 
@@ -36,6 +37,8 @@ Usage:
   ppf experiment [flags]   the whole pipeline and the table of every method
   ppf duel [flags]         PPF against EvoPress and random search on an equal
                            budget of real evaluations: anytime curves
+  ppf slurm [flags]        the collection as a Slurm array, then the merge and
+                           the training as jobs after it (--kubernetes: as YAML)
   ppf serve [flags]        the predictor page in a browser: sliders per layer,
                            predicted perplexity, the agent's policies
 
@@ -64,6 +67,7 @@ var commands = map[string]command{
 	"predict":         {runPredict},
 	"experiment":      {runExperiment},
 	"duel":            {runDuel},
+	"slurm":           {runSlurm},
 }
 
 func main() {
