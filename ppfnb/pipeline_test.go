@@ -54,6 +54,14 @@ func TestPolicyConversion(t *testing.T) {
 	if _, err := ToPrunePolicy(e.Shape, predictor.Policy{Layers: make([]predictor.LayerPolicy, 4)}); !errors.Is(err, predictor.ErrBadPolicy) {
 		t.Errorf("a 4-layer policy for 5 layers: %v", err)
 	}
+	// One error for both vocabularies: what the engine rejects, errors.Is
+	// finds under the predictor's name, and the other way round.
+	if err := (prune.Policy{Layers: make([]prune.LayerPolicy, 4)}).Validate(e.Shape); !errors.Is(err, predictor.ErrBadPolicy) {
+		t.Errorf("the engine's rejection of a 4-layer policy is not predictor.ErrBadPolicy: %v", err)
+	}
+	if _, err := e.Space.Uniform(2); !errors.Is(err, prune.ErrUnreachable) {
+		t.Errorf("the predictor's rejection of ratio 2 is not prune.ErrUnreachable: %v", err)
+	}
 	if id := ModelID("/x/y/pruned-baby/"); id != "pruned-baby" {
 		t.Errorf("ModelID of a folder: %q", id)
 	}

@@ -6,17 +6,19 @@ import (
 	"math"
 
 	"github.com/ppfkit/ppf/native"
+	"github.com/ppfkit/ppf/native/policy"
 )
 
 // Sentinel errors, wrapped with %w; test with errors.Is.
 var (
 	// ErrBadPolicy is wrapped when a policy or plan does not fit the model:
 	// another layer count, more heads or channels than a layer has, fewer
-	// than the minimums, a head count that splits a key/value group.
-	ErrBadPolicy = errors.New("bad pruning policy")
+	// than the minimums, a head count that splits a key/value group. It is
+	// policy.ErrBadPolicy, the predictor's too.
+	ErrBadPolicy = policy.ErrBadPolicy
 	// ErrUnreachable is wrapped when the requested ratio cannot be reached
-	// with the minimums every layer keeps.
-	ErrUnreachable = errors.New("pruning ratio out of reach")
+	// with the minimums every layer keeps. It is policy.ErrUnreachable.
+	ErrUnreachable = policy.ErrUnreachable
 	// ErrCalibration is wrapped when calibration text or statistics cannot
 	// serve: too short, or gathered on another model.
 	ErrCalibration = errors.New("calibration")
@@ -65,12 +67,12 @@ func ShapeOf(m *native.Model) Shape {
 // GroupParams is the parameter count of one KV group of layer i: its
 // query heads' rows of q and columns of o, and its head's rows of k and v.
 func (s Shape) GroupParams(i int) int {
-	return (2*s.Layers[i].HeadsPerGroup() + 2) * s.HeadDim * s.Dim
+	return policy.GroupCost(s.Layers[i].HeadsPerGroup(), s.HeadDim, s.Dim)
 }
 
 // ChannelParams is the parameter count of one MLP channel: a row of gate
 // and of up and a column of down.
-func (s Shape) ChannelParams() int { return 3 * s.Dim }
+func (s Shape) ChannelParams() int { return policy.ChannelCost(s.Dim) }
 
 // Params counts the prunable parameters: q, k, v, o, gate, up and down of
 // every layer. Embeddings, the classifier, norms and biases are excluded.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/ppfkit/ppf/native/policy"
 )
 
 // Sentinel errors, wrapped with %w; test with errors.Is.
@@ -11,11 +13,12 @@ var (
 	// ErrBadSpace is wrapped when a Space cannot describe a model: no
 	// layers, negative counts, minimums above the unit counts.
 	ErrBadSpace = errors.New("bad pruning space")
-	// ErrBadPolicy is wrapped when a policy does not fit its Space.
-	ErrBadPolicy = errors.New("bad pruning policy")
+	// ErrBadPolicy is wrapped when a policy does not fit its Space. It is
+	// policy.ErrBadPolicy, the engine's too.
+	ErrBadPolicy = policy.ErrBadPolicy
 	// ErrUnreachable is wrapped when a ratio cannot be met within the
-	// Space's minimums.
-	ErrUnreachable = errors.New("pruning ratio out of reach")
+	// Space's minimums. It is policy.ErrUnreachable.
+	ErrUnreachable = policy.ErrUnreachable
 	// ErrMismatch is wrapped when a file or record was made for another
 	// model, layer count or format version.
 	ErrMismatch = errors.New("made for another model or version")
@@ -66,8 +69,8 @@ func NewLlamaSpace(modelID string, d LlamaDims, minHeadUnits, minMLPUnits int) (
 	s := Space{ModelID: modelID, Layers: make([]LayerSpace, d.Layers)}
 	for i := range s.Layers {
 		s.Layers[i] = LayerSpace{
-			HeadUnits: d.KVHeads, HeadUnitCost: (2*hpg + 2) * hd * d.Dim,
-			MLPUnits: d.Hidden, MLPUnitCost: 3 * d.Dim,
+			HeadUnits: d.KVHeads, HeadUnitCost: policy.GroupCost(hpg, hd, d.Dim),
+			MLPUnits: d.Hidden, MLPUnitCost: policy.ChannelCost(d.Dim),
 			MinHeadUnits: min(minHeadUnits, d.KVHeads), MinMLPUnits: min(minMLPUnits, d.Hidden),
 		}
 	}

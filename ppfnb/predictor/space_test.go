@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -177,6 +179,20 @@ func TestSamplePoliciesDeterministic(t *testing.T) {
 			if a[i].Layers[l] != b[i].Layers[l] {
 				t.Fatalf("policy %d differs between two draws of one seed", i)
 			}
+		}
+	}
+}
+
+// The predictor and the agent build for the browser without the engine:
+// of native/ they import only its vocabulary package, native/policy.
+func TestNoEngineImport(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".", "../agent").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if strings.HasPrefix(p, "github.com/ppfkit/ppf/native") && p != "github.com/ppfkit/ppf/native/policy" {
+			t.Errorf("the predictor or the agent imports %s", p)
 		}
 	}
 }

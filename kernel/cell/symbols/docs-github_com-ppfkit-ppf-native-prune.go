@@ -145,11 +145,12 @@ text, run in windows of DefaultCalibSeqLen tokens.`,
 		"Dense": `func Dense(s Shape) Policy
 
 Dense is the policy that keeps everything.`,
-		"ErrBadPolicy": `var ErrBadPolicy = errors.New("bad pruning policy")
+		"ErrBadPolicy": `var ErrBadPolicy = policy.ErrBadPolicy
 
 ErrBadPolicy is wrapped when a policy or plan does not fit the model: another
 layer count, more heads or channels than a layer has, fewer than the minimums,
-a head count that splits a key/value group.
+a head count that splits a key/value group. It is policy.ErrBadPolicy, the
+predictor's too.
 
 Sentinel errors, wrapped with %w; test with errors.Is.`,
 		"ErrCalibration": `var ErrCalibration = errors.New("calibration")
@@ -158,10 +159,10 @@ ErrCalibration is wrapped when calibration text or statistics cannot serve:
 too short, or gathered on another model.
 
 Sentinel errors, wrapped with %w; test with errors.Is.`,
-		"ErrUnreachable": `var ErrUnreachable = errors.New("pruning ratio out of reach")
+		"ErrUnreachable": `var ErrUnreachable = policy.ErrUnreachable
 
 ErrUnreachable is wrapped when the requested ratio cannot be reached with the
-minimums every layer keeps.
+minimums every layer keeps. It is policy.ErrUnreachable.
 
 Sentinel errors, wrapped with %w; test with errors.Is.`,
 		"FromRatios": `func FromRatios(s Shape, heads, mlp []float64) (Policy, error)

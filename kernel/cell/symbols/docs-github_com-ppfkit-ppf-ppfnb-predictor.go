@@ -191,9 +191,10 @@ the best validation loss so far: these weights are kept`,
 		"Epoch.LearningRate": `LearningRate float64`,
 		"Epoch.TrainRMSE":    `TrainRMSE float64`,
 		"Epoch.ValRMSE":      `ValRMSE float64`,
-		"ErrBadPolicy": `var ErrBadPolicy = errors.New("bad pruning policy")
+		"ErrBadPolicy": `var ErrBadPolicy = policy.ErrBadPolicy
 
-ErrBadPolicy is wrapped when a policy does not fit its Space.
+ErrBadPolicy is wrapped when a policy does not fit its Space. It is
+policy.ErrBadPolicy, the engine's too.
 
 Sentinel errors, wrapped with %w; test with errors.Is.`,
 		"ErrBadRecord": `var ErrBadRecord = errors.New("bad dataset record")
@@ -213,10 +214,10 @@ ErrMismatch is wrapped when a file or record was made for another model,
 layer count or format version.
 
 Sentinel errors, wrapped with %w; test with errors.Is.`,
-		"ErrUnreachable": `var ErrUnreachable = errors.New("pruning ratio out of reach")
+		"ErrUnreachable": `var ErrUnreachable = policy.ErrUnreachable
 
 ErrUnreachable is wrapped when a ratio cannot be met within the Space's
-minimums.
+minimums. It is policy.ErrUnreachable.
 
 Sentinel errors, wrapped with %w; test with errors.Is.`,
 		"File":        "type File struct {\n\tFormat  string       `json:\"format\"`\n\tVersion int          `json:\"version\"`\n\tModelID string       `json:\"model_id\"`\n\tLayers  int          `json:\"layers\"` // layer count, also in Space, checked on load\n\tSpace   Space        `json:\"space\"`\n\tArch    Arch         `json:\"arch\"`\n\tNorm    Norm         `json:\"norm\"`\n\tSummary TrainSummary `json:\"summary\"`\n\tWeights []Tensor     `json:\"weights\"`\n}\n\nFile is the predictor file's content.",
