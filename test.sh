@@ -52,6 +52,10 @@ fi
 
 go test -count=1 ./...
 
+# A few seconds of fuzzing per loader (their seeds and committed corpus ran
+# above, in go test).
+scripts/fuzz.sh 3
+
 # The portable Go kernels, as GOOS=js GOARCH=wasm and the noasm tag get them.
 go test -count=1 -tags noasm ./native/
 GOOS=js GOARCH=wasm go build ./native/ ./ppfnb/predictor/ ./ppfnb/agent/
