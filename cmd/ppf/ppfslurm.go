@@ -335,8 +335,8 @@ func (r *slurmRun) submit(sl *slurmCLI, m *slurmManifest, todo []int, stdout io.
 		}
 	}
 	if len(todo) < r.shards {
-		fmt.Fprintf(stdout, "%d of %d shards are complete in %s; collecting the unfinished %s (%s)\n",
-			r.shards-len(todo), r.shards, r.out, plural(len(todo), "shard"), arraySpec(todo))
+		fmt.Fprintf(stdout, "%d of %d shards are complete in %s; collecting the unfinished %s\n",
+			r.shards-len(todo), r.shards, r.out, shardList(todo))
 	}
 	m.Jobs = nil
 	var prev string

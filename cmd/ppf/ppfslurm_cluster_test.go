@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,6 +97,19 @@ func TestSlurmPipeline(t *testing.T) {
 		}
 	}
 
+	// ppf slurm --wait, given minutes: a job stuck in the queue fails the
+	// test with the progress so far instead of hanging it.
+	wait := func(a ...string) (stdout, stderr string, code int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		var o, e bytes.Buffer
+		code = run(ctx, a, &o, &e)
+		if ctx.Err() != nil {
+			t.Fatalf("ppf slurm --wait: still waiting after 3 minutes:\n%s\n%s", o.String(), e.String())
+		}
+		return o.String(), e.String(), code
+	}
+
 	out := filepath.Join(dir, "run")
 	slurm := args("slurm", "--out", out, "--ppf", bin, "--shards", "4", "--samples", samples, "--agent-steps", "20", "--wait")
 
@@ -113,7 +127,7 @@ func TestSlurmPipeline(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	stdout, stderr, code := ppf(t, slurm...)
+	stdout, stderr, code := wait(slurm...)
 	t.Logf("first submission (shard 2 fails): %.1f s", time.Since(start).Seconds())
 	lock.Close()
 	log := filepath.Join(out, "logs", "collect-") // + JOBID_2.out
@@ -131,9 +145,9 @@ func TestSlurmPipeline(t *testing.T) {
 	}
 
 	start = time.Now()
-	stdout, stderr, code = ppf(t, slurm...)
+	stdout, stderr, code = wait(slurm...)
 	t.Logf("resubmission (shard 2 only, merge, training): %.1f s", time.Since(start).Seconds())
-	if code != 0 || !strings.Contains(stdout, "3 of 4 shards are complete") || !strings.Contains(stdout, "(array 2:") {
+	if code != 0 || !strings.Contains(stdout, "3 of 4 shards are complete in "+out+"; collecting the unfinished shard 2\n") || !strings.Contains(stdout, "(array 2:") {
 		t.Fatalf("resubmission: exit %d, want an array of shard 2 alone:\n%s\n%s", code, stdout, stderr)
 	}
 	got, want := loadClean(t, filepath.Join(out, "data.jsonl")), loadClean(t, ref)

@@ -176,12 +176,12 @@ func (r *slurmRun) script(j jobSpec) string {
 	return sb.String()
 }
 
-// plural writes "1 shard", "2 shards".
-func plural(n int, what string) string {
-	if n == 1 {
-		return "1 " + what
+// shardList writes "shard 2" or "shards 0,2-3".
+func shardList(ix []int) string {
+	if len(ix) == 1 {
+		return "shard " + arraySpec(ix)
 	}
-	return fmt.Sprintf("%d %ss", n, what)
+	return "shards " + arraySpec(ix)
 }
 
 // arraySpec writes shard indices as an --array list: 0-3 or 1,4-6.
@@ -211,8 +211,8 @@ func (r *slurmRun) dryRun(w io.Writer, todo []int) error {
 	case len(todo) == r.shards:
 		fmt.Fprintf(w, "# Collect all %d shards (%s), then merge them into data.jsonl\n", r.shards, arraySpec(todo))
 	case len(todo) > 0:
-		fmt.Fprintf(w, "# Collect the unfinished %s (%s; %d complete), then merge all into data.jsonl\n",
-			plural(len(todo), "shard"), arraySpec(todo), r.shards-len(todo))
+		fmt.Fprintf(w, "# Collect the unfinished %s (%d of %d complete), then merge all into data.jsonl\n",
+			shardList(todo), r.shards-len(todo), r.shards)
 	default:
 		fmt.Fprintf(w, "# Every one of the %d shards is complete: merge them into data.jsonl\n", r.shards)
 	}

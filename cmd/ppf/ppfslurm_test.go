@@ -97,7 +97,7 @@ func TestSlurmDryRunResumes(t *testing.T) {
 			continue
 		}
 		merge := stdout[strings.Index(stdout, "ppf collect --merge"):]
-		for _, want := range []string{"#SBATCH --array=0,2-3\n", "unfinished 3 shards (0,2-3; 1 complete)", "/0-of-4.jsonl", "/1-of-4.jsonl", "/2-of-4.jsonl", "/3-of-4.jsonl"} {
+		for _, want := range []string{"#SBATCH --array=0,2-3\n", "unfinished shards 0,2-3 (1 of 4 complete)", "/0-of-4.jsonl", "/1-of-4.jsonl", "/2-of-4.jsonl", "/3-of-4.jsonl"} {
 			if want[0] == '/' {
 				want = filepath.Join(out, "shards") + want
 			}
