@@ -200,6 +200,8 @@ func (r *slurmRun) resolve(f *evalFlags, out, ppfPath string, ratioMin, ratioMax
 		return flagErrorf("--time %q: write a Slurm time limit: MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS", r.timeLimit)
 	case r.mem != "" && !slurmMem.MatchString(r.mem):
 		return flagErrorf("--mem %q: write a Slurm memory size: a number with K, M, G or T (4G, 500M)", r.mem)
+	case !kube && (r.image != "" || r.pvcSize != "10Gi"):
+		return flagErrorf("--image and --pvc-size are for --kubernetes; Slurm jobs run --ppf")
 	case kube && r.image == "":
 		return flagErrorf("--kubernetes needs --image: a container image with ppf on its PATH and the models and text in it")
 	}

@@ -138,6 +138,7 @@ func TestSlurmBadFlags(t *testing.T) {
 		{[]string{"--out", "/scratch/my run"}, `--out "/scratch/my run": give a folder without spaces`},
 		{[]string{"--wait"}, "--dry-run submits nothing to --wait for"},
 		{[]string{"--kubernetes", filepath.Join(out, "k.yaml")}, "--kubernetes needs --image"},
+		{[]string{"--image", "ppf:latest"}, "--image and --pvc-size are for --kubernetes"},
 	} {
 		a := tc.args
 		if a[0] != "slurm" {
