@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -157,15 +156,9 @@ func BenchmarkForward(b *testing.B) {
 			b.ReportMetric(rate/sgemm, "x_sgemm")
 		}
 	}
-	for _, c := range []struct{ name, file string }{
-		{"stories260K", "stories260K.bin"}, {"babyllama-tok105", "model5000.bin"},
-	} {
+	for _, c := range benchCheckpoints {
 		b.Run(c.name, func(b *testing.B) {
-			m, err := LoadLlama2C(filepath.Join(ModelsDir(), c.name, c.file))
-			if err != nil {
-				b.Skip(err)
-			}
-			run(b, m, 128, false)
+			run(b, loadBenchCheckpoint(b, c.name, c.file), 128, false)
 		})
 	}
 	b.Run("llama-2048x4", func(b *testing.B) {

@@ -184,7 +184,7 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 func (s *State) attention(li int, l *Layer, T, pos int) {
 	hd := s.m.HeadDim
 	workers := max(1, min(s.Workers, l.NumHeads))
-	if l.NumHeads*T*(pos+T)*hd < minParallelWork {
+	if 2*l.NumHeads*T*(pos+T)*hd < minParallelWork(T) {
 		workers = 1
 	}
 	sc := s.team.scratch(workers)

@@ -140,3 +140,28 @@ func kernavx2n_12(k int, a *float32, lda int, b *float32, c *float32, ldc int, l
 //
 //go:noescape
 func packNT8(k int, w *float32, ldw int, dst *float32, nr int)
+
+// The matrix-vector kernels by rows: out[r] = Σ_p x[p]·w[r*ldw+p] for
+// r < rows, p < k, summed as the gemm kernels sum.
+
+//go:noescape
+func mvavx2_8(k int, w *float32, ldw int, x *float32, out *float32)
+
+//go:noescape
+func mvavx2_16(k int, w *float32, ldw int, x *float32, out *float32)
+
+// The vector-matrix kernels by vectors of 8 columns: c[j] =
+// Σ_p a[p]·b[p*ldb+j] for j < 8·vectors, p < k, summed as the gemm
+// kernels sum.
+
+//go:noescape
+func vmavx2_1(k int, a *float32, b *float32, ldb int, c *float32)
+
+//go:noescape
+func vmavx2_2(k int, a *float32, b *float32, ldb int, c *float32)
+
+//go:noescape
+func vmavx2_4(k int, a *float32, b *float32, ldb int, c *float32)
+
+//go:noescape
+func vmavx2_8(k int, a *float32, b *float32, ldb int, c *float32)

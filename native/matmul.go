@@ -40,7 +40,7 @@ func matmul(tm *team, workers int, out, x, w []float32, n, in, outDim int) {
 		panic("native: MatMul slices shorter than their shapes")
 	}
 	g := defaultGemm
-	if n*in*outDim < minParallelWork {
+	if n*in*outDim < minParallelWork(n) {
 		workers = 1
 	}
 	workers = max(1, min(workers, (outDim+g.align()-1)/g.align()))
@@ -73,10 +73,6 @@ func split(n, align, w, workers int) (lo, hi int) {
 	hi = min(blocks*(w+1)/workers*align, n)
 	return min(lo, n), hi
 }
-
-// minParallelWork is the number of multiply-adds below which splitting work
-// across goroutines costs more than it saves.
-const minParallelWork = 1 << 15
 
 // A gemm computes the two product shapes on the calling goroutine, using
 // sc for its packed panels. Strides (ld*) are in elements.

@@ -61,6 +61,10 @@ func (g *gemmSIMD) nt(sc *scratch, out []float32, ldc int, x []float32, ldx int,
 		return
 	}
 	_, _, _ = x[(n-1)*ldx+in-1], w[(hi-1)*ldw+in-1], out[(n-1)*ldc+hi-1] // the kernels trust these bounds
+	if n == 1 {
+		matVec(sc, out, x, w, ldw, in, lo, hi)
+		return
+	}
 	block := g.kBlock(sc, n, in)
 	for k0 := 0; k0 < in; k0 += block {
 		kb := min(block, in-k0)
@@ -88,6 +92,13 @@ func (g *gemmSIMD) nn(sc *scratch, out []float32, ldc int, a []float32, lda int,
 		return
 	}
 	_, _, _ = a[(n-1)*lda+k-1], b[(k-1)*ldb+m-1], out[(n-1)*ldc+m-1]
+	if n == 1 {
+		j := vecMat(out, a, b, ldb, k, m)
+		if j == m {
+			return
+		}
+		out, b, m = out[j:], b[j:], m-j
+	}
 	block := g.kBlock(sc, n, k)
 	for k0 := 0; k0 < k; k0 += block {
 		kb := min(block, k-k0)

@@ -28,6 +28,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"strings"
 )
 
 func main() {
@@ -64,11 +65,21 @@ func main() {
 		}
 	}
 	g.pack8()
+	mvGroups := []int{1, 2}
+	for _, n := range mvGroups {
+		g.matvec(n)
+	}
+	vmVectors := []int{1, 2, 4, 8}
+	for _, v := range vmVectors {
+		g.vecmat(v)
+	}
 	decl.p("")
 	decl.p("// packNT8 is packNT for 8 full rows and k a multiple of 8.")
 	decl.p("//")
 	decl.p("//go:noescape")
 	decl.p("func packNT8(k int, w *float32, ldw int, dst *float32, nr int)")
+	decl.matvecDecl(mvGroups)
+	decl.vecmatDecl(vmVectors)
 	for _, f := range []struct {
 		name string
 		b    *bytes.Buffer
@@ -98,6 +109,18 @@ func (g *gen) p(format string, args ...any) {
 	fmt.Fprintf(&g.b, format+"\n", args...)
 }
 
+// text starts the assembly function name with the Go signature sig and
+// loads its arguments, each 8 bytes, into the registers regs in order.
+func (g *gen) text(name, sig string, regs ...string) {
+	names := strings.Split(sig, ", ")
+	g.p("")
+	g.p("// func %s(%s)", name, sig)
+	g.p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, 8*len(names))
+	for i, r := range regs {
+		g.p("\tMOVQ %s+%d(FP), %s", strings.Fields(names[i])[0], 8*i, r)
+	}
+}
+
 // rowAddr returns the address of row i of a at byte offset off, with rows
 // 0-4 from SI, 5-9 from R14 (SI+5·lda) and 10-11 from R13 (SI+10·lda);
 // R8 holds lda in bytes and R12 3·lda.
@@ -119,16 +142,7 @@ func (g *gen) kernel(s isa, mr int) {
 		bReg, aReg = []string{"Y12", "Y13"}, []string{"Y14", "Y15"}
 	}
 	name := fmt.Sprintf("kern%s_%d", s.name, mr)
-	g.p("")
-	g.p("// func %s(k int, a *float32, lda int, b *float32, c *float32, ldc int, load int)", name)
-	g.p("TEXT ·%s(SB), NOSPLIT, $0-56", name)
-	g.p("\tMOVQ k+0(FP), CX")
-	g.p("\tMOVQ a+8(FP), SI")
-	g.p("\tMOVQ lda+16(FP), R8")
-	g.p("\tMOVQ b+24(FP), DI")
-	g.p("\tMOVQ c+32(FP), DX")
-	g.p("\tMOVQ ldc+40(FP), R9")
-	g.p("\tMOVQ load+48(FP), R10")
+	g.text(name, "k int, a *float32, lda int, b *float32, c *float32, ldc int, load int", "CX", "SI", "R8", "DI", "DX", "R9", "R10")
 	g.p("\tSHLQ $2, R8")
 	g.p("\tSHLQ $2, R9")
 	g.p("\tLEAQ (R8)(R8*2), R12")
@@ -217,14 +231,7 @@ func (g *gen) kernel(s isa, mr int) {
 // a weight panel costs a few shuffles per vector instead of a scalar
 // store per value.
 func (g *gen) pack8() {
-	g.p("")
-	g.p("// func packNT8(k int, w *float32, ldw int, dst *float32, nr int)")
-	g.p("TEXT ·packNT8(SB), NOSPLIT, $0-40")
-	g.p("\tMOVQ k+0(FP), CX")
-	g.p("\tMOVQ w+8(FP), SI")
-	g.p("\tMOVQ ldw+16(FP), R8")
-	g.p("\tMOVQ dst+24(FP), DI")
-	g.p("\tMOVQ nr+32(FP), R11")
+	g.text("packNT8", "k int, w *float32, ldw int, dst *float32, nr int", "CX", "SI", "R8", "DI", "R11")
 	g.p("\tSHLQ $2, R8")
 	g.p("\tSHLQ $2, R11")
 	g.p("\tLEAQ (R8)(R8*2), R12")

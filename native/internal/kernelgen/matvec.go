@@ -1,0 +1,197 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// matvec writes mvavx2_R for R = 8·groups rows: the product of one token
+// (decoding), read from w as stored, with nothing packed.
+//
+//	for r := 0; r < R; r++ {
+//		s := 0
+//		for p := 0; p < k; p++ {
+//			s = fma(x[p], w[r*ldw+p], s)
+//		}
+//		out[r] = s
+//	}
+//
+// The same fused multiply-adds in the same order as the gemm kernels, so
+// that a token decoded alone gets the bits it gets in a prefill. That order
+// keeps one output on one chain of dependent adds, so a SIMD lane must hold
+// one output: each 8x8 block of w (8 rows, 8 values of k) is transposed in
+// registers, two 128-bit loads per vector and two rounds of in-lane
+// shuffles, into 8 vectors that each hold one k for all 8 rows. Groups of 8
+// rows run side by side, so that their chains overlap the 4-cycle latency
+// of each multiply-add. The k%4 values left at the end go one at a time,
+// a row at a time.
+func (g *gen) matvec(groups int) {
+	rows := 8 * groups
+	name := fmt.Sprintf("mvavx2_%d", rows)
+	g.text(name, "k int, w *float32, ldw int, x *float32, out *float32", "CX", "SI", "R8", "DI")
+	g.p("\tSHLQ $2, R8")
+	g.p("\tLEAQ (R8)(R8*2), R12")
+	// rows 0-3 of group i from lo[i], rows 4-7 from hi[i]
+	lo, hi := []string{"SI", "R13", "AX", "R9"}, []string{"R14", "R11", "BX", "R10"}
+	g.p("\tLEAQ (SI)(R8*4), R14")
+	for i := 1; i < groups; i++ {
+		g.p("\tLEAQ (%s)(R8*8), %s", lo[i-1], lo[i])
+		g.p("\tLEAQ (%s)(R8*4), %s", lo[i], hi[i])
+	}
+	for i := 0; i < groups; i++ {
+		g.p("\tVXORPS Y%d, Y%d, Y%d", 8+i, 8+i, 8+i)
+	}
+	// quarter multiplies in k..k+3 at byte offset off of every row
+	idx := []string{"", "(R8*1)", "(R8*2)", "(R12*1)"}
+	var all []int
+	for i := 0; i < groups; i++ {
+		all = append(all, i)
+	}
+	quarter := func(off int, gs ...int) {
+		for p := 0; p < 4; p++ {
+			g.p("\tVBROADCASTSS %d(DI), Y%d", off+4*p, 12+p)
+		}
+		for _, i := range gs {
+			// Y0..Y3: rows (0,4), (1,5), (2,6), (3,7), four values of k each
+			for r := 0; r < 4; r++ {
+				g.p("\tVMOVUPS %d(%s)%s, X%d", off, lo[i], idx[r], r)
+				g.p("\tVINSERTF128 $1, %d(%s)%s, Y%d, Y%d", off, hi[i], idx[r], r, r)
+			}
+			g.p("\tVUNPCKLPS Y1, Y0, Y4")
+			g.p("\tVUNPCKHPS Y1, Y0, Y5")
+			g.p("\tVUNPCKLPS Y3, Y2, Y6")
+			g.p("\tVUNPCKHPS Y3, Y2, Y7")
+			// Y0..Y3: k+0..k+3, lane r holding row r
+			g.p("\tVUNPCKLPD Y6, Y4, Y0")
+			g.p("\tVUNPCKHPD Y6, Y4, Y1")
+			g.p("\tVUNPCKLPD Y7, Y5, Y2")
+			g.p("\tVUNPCKHPD Y7, Y5, Y3")
+			for p := 0; p < 4; p++ {
+				g.p("\tVFMADD231PS Y%d, Y%d, Y%d", 12+p, p, 8+i)
+			}
+		}
+	}
+	advance := func(bytes int) {
+		for i := 0; i < groups; i++ {
+			g.p("\tADDQ $%d, %s", bytes, lo[i])
+			g.p("\tADDQ $%d, %s", bytes, hi[i])
+		}
+		g.p("\tADDQ $%d, DI", bytes)
+	}
+	// 16 values of k per turn, a whole cache line of each row: rows a
+	// multiple of 4 KiB apart share their L1 set, and a line read in part
+	// would be evicted before the next turn reads the rest
+	g.p("\tMOVQ CX, DX\n\tANDQ $-16, DX\n\tLEAQ (DI)(DX*4), DX\n\tCMPQ DI, DX\n\tJEQ %s_8\n%s_loop:", name, name)
+	for i := 0; i < groups; i++ {
+		for q := 0; q < 4; q++ {
+			quarter(16*q, i)
+		}
+	}
+	advance(64)
+	g.p("\tCMPQ DI, DX")
+	g.p("\tJNE %s_loop", name)
+	g.p("%s_8:", name)
+	g.p("\tTESTQ $8, CX")
+	g.p("\tJZ %s_4", name)
+	quarter(0, all...)
+	quarter(16, all...)
+	advance(32)
+	g.p("%s_4:", name)
+	g.p("\tTESTQ $4, CX")
+	g.p("\tJZ %s_store", name)
+	quarter(0, all...)
+	advance(16)
+	g.p("%s_store:", name)
+	g.p("\tMOVQ out+32(FP), DX")
+	for i := 0; i < groups; i++ {
+		g.p("\tVMOVUPS Y%d, %d(DX)", 8+i, 32*i)
+	}
+	g.p("\tANDQ $3, CX")
+	g.p("\tJZ %s_done", name)
+	// SI is row 0 at the first k left; out[r] carries on one row at a time
+	g.p(strings.ReplaceAll(`	MOVQ $%d, R9
+NAME_row:
+	VMOVSS (DX), X0
+	MOVQ SI, R10
+	MOVQ DI, BX
+	MOVQ CX, R11
+NAME_k:
+	VMOVSS (BX), X1
+	VFMADD231SS (R10), X1, X0
+	ADDQ $4, R10
+	ADDQ $4, BX
+	DECQ R11
+	JNZ NAME_k
+	VMOVSS X0, (DX)
+	ADDQ $4, DX
+	ADDQ R8, SI
+	DECQ R9
+	JNZ NAME_row`, "NAME", name), rows)
+	g.p("%s_done:", name)
+	g.p("\tVZEROUPPER")
+	g.p("\tRET")
+}
+
+// vecmat writes vmavx2_V for V vectors of 8 columns: the product of one
+// token's attention weights and the values, read as stored.
+//
+//	for j := 0; j < 8*V; j++ {
+//		s := 0
+//		for p := 0; p < k; p++ {
+//			s = fma(a[p], b[p*ldb+j], s)
+//		}
+//		c[j] = s
+//	}
+//
+// Rows of b are already along j, so each p is one broadcast and V fused
+// multiply-adds, with nothing to pack or transpose.
+func (g *gen) vecmat(v int) {
+	name := fmt.Sprintf("vmavx2_%d", v)
+	g.text(name, "k int, a *float32, b *float32, ldb int, c *float32", "CX", "SI", "DI", "R8", "DX")
+	g.p("\tSHLQ $2, R8")
+	for i := 0; i < v; i++ {
+		g.p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
+	}
+	g.p("\tTESTQ CX, CX")
+	g.p("\tJZ %s_store", name)
+	g.p("%s_loop:", name)
+	g.p("\tVBROADCASTSS (SI), Y15")
+	for i := 0; i < v; i++ {
+		g.p("\tVFMADD231PS %d(DI), Y15, Y%d", 32*i, i)
+	}
+	g.p("\tADDQ $4, SI")
+	g.p("\tADDQ R8, DI")
+	g.p("\tDECQ CX")
+	g.p("\tJNZ %s_loop", name)
+	g.p("%s_store:", name)
+	for i := 0; i < v; i++ {
+		g.p("\tVMOVUPS Y%d, %d(DX)", i, 32*i)
+	}
+	g.p("\tVZEROUPPER")
+	g.p("\tRET")
+}
+
+// matvecDecl writes the Go declarations of the matvec kernels.
+func (g *gen) matvecDecl(groups []int) {
+	g.p("")
+	g.p("// The matrix-vector kernels by rows: out[r] = Σ_p x[p]·w[r*ldw+p] for")
+	g.p("// r < rows, p < k, summed as the gemm kernels sum.")
+	for _, n := range groups {
+		g.p("")
+		g.p("//go:noescape")
+		g.p("func mvavx2_%d(k int, w *float32, ldw int, x *float32, out *float32)", 8*n)
+	}
+}
+
+// vecmatDecl writes the Go declarations of the vecmat kernels.
+func (g *gen) vecmatDecl(vectors []int) {
+	g.p("")
+	g.p("// The vector-matrix kernels by vectors of 8 columns: c[j] =")
+	g.p("// Σ_p a[p]·b[p*ldb+j] for j < 8·vectors, p < k, summed as the gemm")
+	g.p("// kernels sum.")
+	for _, v := range vectors {
+		g.p("")
+		g.p("//go:noescape")
+		g.p("func vmavx2_%d(k int, a *float32, b *float32, ldb int, c *float32)", v)
+	}
+}
