@@ -58,6 +58,9 @@ type SearchOptions struct {
 	Measured func(spent Ledger, best Candidate) `json:"-"`
 }
 
+// DefaultSearch returns the options a zero SearchOptions stands for.
+func DefaultSearch() SearchOptions { return SearchOptions{}.withDefaults() }
+
 func (o SearchOptions) withDefaults() SearchOptions {
 	def := func(v *int, d int) {
 		if *v == 0 {

@@ -48,10 +48,10 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	agPath := fs.String("agent", "", "agent file: its policy is one of the starts")
 	ratioFlag := requiredRatio(fs, "ratio", "the global pruning ratio to search at, in [0, 1) (required)")
 	ratio := ratioFlag.p
-	var opt ppfnb.SearchOptions
-	countVar(fs, &opt.Rounds, "rounds", 4, 1, "rounds", "active-learning rounds")
-	countVar(fs, &opt.Verify, "verify", 8, 1, "candidates", "candidates measured for real per round")
-	countVar(fs, &opt.Generations, "generations", 30, 1, "generations", "generations on the predictor per round")
+	opt := ppfnb.DefaultSearch()
+	countVar(fs, &opt.Rounds, "rounds", opt.Rounds, 1, "rounds", "active-learning rounds")
+	countVar(fs, &opt.Verify, "verify", opt.Verify, 1, "candidates", "candidates measured for real per round")
+	countVar(fs, &opt.Generations, "generations", opt.Generations, 1, "generations", "generations on the predictor per round")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "seed (also of the random baseline start)")
 	records := fs.String("records", "", "append every measurement of the search to this JSON Lines file (not a collection file)")
 	asJSON := fs.Bool("json", false, "print one JSON object")

@@ -27,8 +27,8 @@ func TestSecondInterruptQuits(t *testing.T) {
 	interrupted(t, cmd, stderr, "ppf: stopping", time.Second)
 }
 
-// The first Ctrl-C stops a long tokenization: 40 MB of text take seconds
-// to encode (about 3.5 s on an idle 2-core machine, which an unchecked
+// The first Ctrl-C stops a long tokenization: 80 MB of text take seconds
+// to encode (about 7 s on an idle 2-core machine, which an unchecked
 // tokenizer runs to the end), and ppf ends well before that.
 func TestInterruptStopsTokenizing(t *testing.T) {
 	text, err := os.ReadFile(ppfnb.ResolveData(wiki))
@@ -36,13 +36,13 @@ func TestInterruptStopsTokenizing(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := filepath.Join(t.TempDir(), "big.txt")
-	if err := os.WriteFile(big, bytes.Repeat(text, 32), 0o644); err != nil {
+	if err := os.WriteFile(big, bytes.Repeat(text, 64), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd, stderr := startPPF(t, "eval", "--model", "stories260K", "--data", big)
 	time.Sleep(400 * time.Millisecond) // loaded the model, reading or encoding the text
 	cmd.Process.Signal(syscall.SIGINT)
-	interrupted(t, cmd, stderr, "ppf: interrupted", 1500*time.Millisecond)
+	interrupted(t, cmd, stderr, "ppf: interrupted", 2500*time.Millisecond)
 }
 
 // startPPF builds ppf and starts it with args.

@@ -20,6 +20,7 @@ func init() {
 		"DefaultExperiment":     reflect.ValueOf(ppfnb.DefaultExperiment),
 		"DefaultRatioMax":       reflect.ValueOf(constant.MakeFromLiteral("0.649999999999999999978315956550289911319850943982601165771484375", token.FLOAT, 0)),
 		"DefaultRatioMin":       reflect.ValueOf(constant.MakeFromLiteral("0.01999999999999999999959342418531793583724720519967377185821533203", token.FLOAT, 0)),
+		"DefaultSearch":         reflect.ValueOf(ppfnb.DefaultSearch),
 		"DefaultSearchTokens":   reflect.ValueOf(constant.MakeFromLiteral("4096", token.INT, 0)),
 		"DefaultSeqLen":         reflect.ValueOf(constant.MakeFromLiteral("256", token.INT, 0)),
 		"DefaultText":           reflect.ValueOf(constant.MakeFromLiteral("\"tinystories/TinyStories-valid-excerpt.txt\"", token.STRING, 0)),
