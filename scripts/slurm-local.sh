@@ -2,9 +2,9 @@
 # slurm-local.sh: a single-node Slurm cluster on 127.0.0.1, for tests and
 # for trying `ppf slurm` on one machine.
 #
-#   scripts/slurm-local.sh start [DIR]   start munged (unless one answers),
-#                                        slurmctld and slurmd; wait until the
-#                                        node is idle; print SLURM_CONF
+#   scripts/slurm-local.sh start [DIR]   start munged, slurmctld and slurmd;
+#                                        wait until the node is idle; print
+#                                        the SLURM_CONF to export
 #   scripts/slurm-local.sh stop [DIR]    stop what start started, by pid file
 #   scripts/slurm-local.sh status [DIR]  say what runs; exit 0 when the node is up
 #
@@ -13,11 +13,18 @@
 # idempotent: start on a running cluster and stop on a stopped one do
 # nothing. stop ends only the processes whose pids start recorded, and
 # only while they still run the program recorded (a pid reused by another
-# program is left alone). Needs root (SlurmUser=root; munged runs as user
-# munge) and Debian's packages: apt-get install --no-install-recommends
-# slurmctld slurmd slurm-client munge.
+# program is left alone).
 #
-# Clients need the config's absolute path: export SLURM_CONF=DIR/slurm.conf.
+# Clusters in different DIRs run side by side (two test runs at once on
+# one machine): each has its own munged, on its own socket under
+# /run/munge (the default socket's munged, if any, is left alone), and its
+# own ports, PPF_SLURM_PORT and the next one (default 6817 and 6818),
+# written into slurm.conf when it is first made.
+#
+# Needs root (SlurmUser=root; munged runs as user munge) and Debian's
+# packages: apt-get install --no-install-recommends slurmctld slurmd
+# slurm-client munge. Clients need the config's absolute path:
+# export SLURM_CONF=DIR/slurm.conf.
 set -euo pipefail
 
 cmd=${1:-}
@@ -25,6 +32,10 @@ dir=${2:-${PPF_SLURM_DIR:-/tmp/ppf-slurm}}
 case $dir in /*) ;; *) dir=$PWD/$dir ;; esac
 conf=$dir/slurm.conf
 export SLURM_CONF=$conf
+# munged checks that its socket's folder belongs to user munge, so the
+# socket lives in /run/munge, named after DIR.
+mid=ppf-$(printf %s "$dir" | md5sum | cut -c1-12)
+msock=/run/munge/$mid.socket
 
 die() {
 	echo "slurm-local.sh: $*" >&2
@@ -39,12 +50,21 @@ alive() {
 	[ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm")" = "$2" ]
 }
 
-munge_ok() { munge -n 2>/dev/null | unmunge >/dev/null 2>&1; }
+munge_ok() { munge -S "$msock" -n 2>/dev/null | unmunge -S "$msock" >/dev/null 2>&1; }
 
 node_state() { sinfo -h -N -o %t 2>/dev/null | head -n1; }
 
+# port_busy PORT: something listens on TCP PORT (IPv4 or IPv6).
+port_busy() {
+	awk -v p="$(printf ':%04X' "$1")" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
 write_conf() {
-	local mem
+	local mem port=${PPF_SLURM_PORT:-6817}
+	for p in "$port" $((port + 1)); do
+		port_busy "$p" && die "port $p is in use (another Slurm?): set PPF_SLURM_PORT to a free pair of ports"
+	done
 	mem=$(awk '/^MemTotal:/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo)
 	mkdir -p "$dir/state" "$dir/spool" "$dir/log"
 	# kill_invalid_depend: a job whose afterok dependency failed is
@@ -53,9 +73,12 @@ write_conf() {
 	cat >"$conf" <<EOF
 ClusterName=ppflocal
 SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=$port
+SlurmdPort=$((port + 1))
 SlurmUser=root
 AuthType=auth/munge
 CredType=cred/munge
+AuthInfo=socket=$msock
 StateSaveLocation=$dir/state
 SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/slurmctld.pid
@@ -83,27 +106,29 @@ start() {
 		command -v "$p" >/dev/null || die "$p not found: apt-get install -y --no-install-recommends slurmctld slurmd slurm-client munge"
 	done
 	mkdir -p "$dir"
-	if ! munge_ok; then
-		# A second munged fails to lock its socket: start one only when
-		# none answers, and remember that this one is ours.
-		mkdir -p /run/munge
-		chown munge:munge /run/munge
-		runuser -u munge -- /usr/sbin/munged
-		for _ in $(seq 50); do munge_ok && break; sleep 0.1; done
-		munge_ok || die "munged started but does not answer munge -n | unmunge"
-		cp /run/munge/munged.pid "$dir/munged.pid"
-	fi
-	alive "$dir/slurmctld.pid" slurmctld && alive "$dir/slurmd.pid" slurmd && [ "$(node_state)" = idle ] && {
+	if alive "$dir/slurmctld.pid" slurmctld && alive "$dir/slurmd.pid" slurmd && munge_ok && [ "$(node_state)" = idle ]; then
 		echo "slurm-local.sh: already running in $dir"
 		echo "export SLURM_CONF=$conf"
 		return
-	}
+	fi
 	[ -f "$conf" ] || write_conf
+	if ! alive "$dir/munged.pid" munged; then
+		mkdir -p /run/munge
+		chown munge:munge /run/munge
+		runuser -u munge -- /usr/sbin/munged --socket="$msock" --pid-file="/run/munge/$mid.pid" \
+			--log-file="/run/munge/$mid.log" --seed-file="/run/munge/$mid.seed"
+		cp "/run/munge/$mid.pid" "$dir/munged.pid"
+	fi
+	for _ in $(seq 50); do munge_ok && break; sleep 0.1; done
+	munge_ok || die "munged does not answer on $msock; see /run/munge/$mid.log"
 	alive "$dir/slurmctld.pid" slurmctld || slurmctld -f "$conf"
 	alive "$dir/slurmd.pid" slurmd || slurmd -f "$conf" -N localhost
 	for _ in $(seq 300); do
 		case $(node_state) in idle | mix | alloc) break ;; esac
 		sleep 0.1
+	done
+	for p in slurmctld slurmd; do
+		alive "$dir/$p.pid" "$p" || die "$p did not start; see $dir/log/$p.log"
 	done
 	case $(node_state) in
 	idle | mix | alloc) ;;
@@ -114,9 +139,8 @@ start() {
 }
 
 # stop ends the recorded processes that still run their program: all
-# signalled first, then each waited for (slurmctld takes seconds to save
-# its state). slurmctld and slurmd remove their own pid files;
-# munged.pid is this script's copy.
+# signalled first, then each waited for (slurmctld takes a second or two
+# to save its state).
 stop() {
 	local pids=() p pid
 	for p in slurmd slurmctld munged; do
@@ -133,6 +157,7 @@ stop() {
 		[ -d "/proc/$pid" ] && die "${p%%:*} (pid $pid) did not stop in 10 s"
 		echo "slurm-local.sh: stopped ${p%%:*} (pid $pid)"
 	done
+	rm -f "/run/munge/$mid".{pid,log,seed}
 }
 
 status() {
@@ -141,10 +166,10 @@ status() {
 		if alive "$dir/$p.pid" "$p"; then
 			echo "$p: running (pid $(cat "$dir/$p.pid"))"
 		else
-			echo "$p: not started by this script"
+			echo "$p: not running"
+			up=1
 		fi
 	done
-	munge_ok && echo "munge: answers" || { echo "munge: no answer"; up=1; }
 	echo "node: $(node_state || true)"
 	case $(node_state) in idle | mix | alloc) ;; *) up=1 ;; esac
 	return $up

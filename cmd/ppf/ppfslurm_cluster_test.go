@@ -5,9 +5,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,14 +42,19 @@ func startSlurm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir, shared := os.Getenv("PPF_SLURM_DIR"), true
+	dir, shared := os.Getenv("PPF_SLURM_DIR"), true // its slurm.conf has its ports
 	if dir == "" {
 		dir, shared = t.TempDir(), false
 	}
+	// Two test runs at once (go test in two checkouts) must not share a
+	// cluster: a pair of free ports for this one.
+	port := freePortPair(t)
 	sh := func(cmd string) {
 		t.Helper()
 		start := time.Now()
-		out, err := exec.Command(script, cmd, dir).CombinedOutput()
+		c := exec.Command(script, cmd, dir)
+		c.Env = append(os.Environ(), "PPF_SLURM_PORT="+strconv.Itoa(port))
+		out, err := c.CombinedOutput()
 		if err != nil {
 			log, _ := os.ReadFile(filepath.Join(dir, "log", "slurmctld.log"))
 			t.Fatalf("slurm-local.sh %s: %v\n%s\nslurmctld.log:\n%s", cmd, err, out, log)
@@ -59,6 +66,26 @@ func startSlurm(t *testing.T) {
 		t.Cleanup(func() { sh("stop") })
 	}
 	t.Setenv("SLURM_CONF", filepath.Join(dir, "slurm.conf"))
+}
+
+// freePortPair returns a port p such that p and p+1 are free now.
+func freePortPair(t *testing.T) int {
+	t.Helper()
+	for range 20 {
+		a, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := a.Addr().(*net.TCPAddr).Port
+		b, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p+1))
+		a.Close()
+		if err == nil {
+			b.Close()
+			return p
+		}
+	}
+	t.Fatal("no two adjacent free ports in 20 tries")
+	return 0
 }
 
 // buildPPF builds this command into dir: the jobs run it by path.

@@ -176,20 +176,35 @@ func (r *slurmRun) measured() int {
 func (r *slurmRun) wait(sl *slurmCLI, jobs []slurmJob, stdout, stderr io.Writer) error {
 	var states []jobState
 	last := ""
+	var failingSince time.Time // of scontrol's errors in a row
 	for {
 		states = states[:0]
 		done := true
 		parts := []string{}
+		var err error
 		for _, j := range jobs {
-			st, err := sl.poll(j)
-			if err != nil {
-				return err
+			var st jobState
+			if st, err = sl.poll(j); err != nil {
+				break
 			}
 			states = append(states, st)
 			done = done && st.finished()
 			parts = append(parts, st.summary())
 		}
 		line := fmt.Sprintf("%s; %d of %d samples measured", strings.Join(parts, "; "), r.measured(), r.samples)
+		switch {
+		case err != nil && sl.ctx.Err() != nil:
+			return err
+		case err != nil && failingSince.IsZero():
+			// slurmctld restarting or failing over: the jobs go on.
+			failingSince, done, line = time.Now(), false, fmt.Sprintf("%v; trying again for a minute", err)
+		case err != nil && time.Since(failingSince) > time.Minute:
+			return fmt.Errorf("%w (for a minute); the jobs may still run: the same command with --wait waits for them again", err)
+		case err != nil:
+			done, line = false, last
+		default:
+			failingSince = time.Time{}
+		}
 		if line != last {
 			fmt.Fprintf(stderr, "ppf slurm: %s\n", line)
 			last = line
