@@ -150,6 +150,9 @@ func mvavx2_8(k int, w *float32, ldw int, x *float32, out *float32)
 //go:noescape
 func mvavx2_16(k int, w *float32, ldw int, x *float32, out *float32)
 
+//go:noescape
+func mvavx2_32(k int, w *float32, ldw int, x *float32, out *float32)
+
 // The vector-matrix kernels by vectors of 8 columns: c[j] =
 // Σ_p a[p]·b[p*ldb+j] for j < 8·vectors, p < k, summed as the gemm
 // kernels sum.

@@ -65,9 +65,9 @@ func main() {
 		}
 	}
 	g.pack8()
-	mvGroups := []int{1, 2}
+	mvGroups := []int{1, 2, 4}
 	for _, n := range mvGroups {
-		g.matvec(n)
+		g.matvec(n, n == 4)
 	}
 	vmVectors := []int{1, 2, 4, 8}
 	for _, v := range vmVectors {

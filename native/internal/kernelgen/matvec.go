@@ -25,7 +25,7 @@ import (
 // rows run side by side, so that their chains overlap the 4-cycle latency
 // of each multiply-add. The k%4 values left at the end go one at a time,
 // a row at a time.
-func (g *gen) matvec(groups int) {
+func (g *gen) matvec(groups int, interleave bool) {
 	rows := 8 * groups
 	name := fmt.Sprintf("mvavx2_%d", rows)
 	g.text(name, "k int, w *float32, ldw int, x *float32, out *float32", "CX", "SI", "R8", "DI")
@@ -82,9 +82,15 @@ func (g *gen) matvec(groups int) {
 	// multiple of 4 KiB apart share their L1 set, and a line read in part
 	// would be evicted before the next turn reads the rest
 	g.p("\tMOVQ CX, DX\n\tANDQ $-16, DX\n\tLEAQ (DI)(DX*4), DX\n\tCMPQ DI, DX\n\tJEQ %s_8\n%s_loop:", name, name)
-	for i := 0; i < groups; i++ {
+	if interleave {
 		for q := 0; q < 4; q++ {
-			quarter(16*q, i)
+			quarter(16*q, all...)
+		}
+	} else {
+		for i := 0; i < groups; i++ {
+			for q := 0; q < 4; q++ {
+				quarter(16*q, i)
+			}
 		}
 	}
 	advance(64)
