@@ -11,6 +11,13 @@
 // perplexity on a text file with the protocol of [TextProtocol], and
 // [LM.UseBackend] moves measurements to a GPU backend.
 //
+// # Pruning one model
+//
+// [Prune] runs the chain `ppf prune` runs (calibrate when the method
+// needs it, plan, slice) and returns a [Pruned]: the smaller model as an
+// LM, with its plan and calibration; [LM.Save] writes it with its
+// tokenizer so that Load reads it back.
+//
 // # Pruning policies, measured
 //
 // An [Evaluator] is a model with its calibration and its text cut into

@@ -24,6 +24,27 @@ func ExampleLoad() {
 	// Output: stories260K: 5 layers, perplexity 5.74
 }
 
+// Prune a model with FLAP, as ppf prune does: calibrate on the first
+// 4,096 tokens of TinyStories, plan, slice; then evaluate the smaller
+// model on text it was not calibrated on.
+func ExamplePrune() {
+	ctx := context.Background()
+	lm, err := ppfnb.Load("stories260K", "")
+	if err != nil {
+		panic(err)
+	}
+	small, err := ppfnb.Prune(ctx, lm, ppfnb.PruneOptions{Options: prune.Options{Method: prune.MethodFLAP, Ratio: 0.3}})
+	if err != nil {
+		panic(err)
+	}
+	ev, err := small.Evaluate(ctx, ppfnb.DefaultWiki, native.EvalOptions{MaxTokens: 8192})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%s: %d -> %d parameters, perplexity %.1f on WikiText-2\n", small.Name, lm.Model.NumParams(), small.Model.NumParams(), ev.Perplexity)
+	// Output: stories260K-flap-0.3: 260032 -> 192512 parameters, perplexity 216.1 on WikiText-2
+}
+
 // Measure the policies of two baselines at one ratio on held-out text,
 // with the same units: only the allocation differs.
 func ExampleEvaluator_Measure() {

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/ppfkit/ppf/native"
 	"github.com/ppfkit/ppf/native/prune"
@@ -44,19 +43,9 @@ func (f *pruneFlags) register(fs *flag.FlagSet, method string) {
 	fs.Uint64Var(&f.opt.Seed, "seed", 1, "seed of the random method")
 }
 
-// pruned is a model pruned by a plan, with what made it.
-type pruned struct {
-	lm        *ppfnb.LM
-	ids       []int // the calibration text, tokenized once with BOS
-	calibPath string
-	stats     *prune.Stats
-	plan      *prune.Plan
-	small     *native.Model
-}
-
-// load loads the model, calibrates when the method needs it, makes the
-// plan and slices the model.
-func (f *pruneFlags) prune(ctx context.Context, stderr io.Writer) (*pruned, error) {
+// prune loads the model and prunes it as the flags say (ppfnb.Prune:
+// calibrate when the method needs it, plan, slice).
+func (f *pruneFlags) prune(ctx context.Context, stderr io.Writer) (*ppfnb.Pruned, error) {
 	switch f.bias {
 	case "auto":
 		f.opt.Bias = prune.BiasAuto
@@ -88,33 +77,8 @@ func (f *pruneFlags) prune(ctx context.Context, stderr io.Writer) (*pruned, erro
 	if f.opt.MinChannels > channels {
 		return nil, flagErrorf("--min-channels %d is more than the %d MLP channels of a layer of %s", f.opt.MinChannels, channels, f.model)
 	}
-	p := &pruned{lm: lm, calibPath: ppfnb.ResolveData(f.calib)}
-	text, err := native.ReadText(p.calibPath)
-	if err != nil {
-		return nil, fmt.Errorf("--calib: %w", err)
-	}
-	if p.ids, err = tokenizer.EncodeContext(ctx, lm.Tokenizer, text, true); err != nil {
-		return nil, fmt.Errorf("--calib: %w", err)
-	}
-	if len(p.ids) < f.calibTokens {
-		return nil, fmt.Errorf("%w: %s has %d tokens, fewer than --calib-tokens %d; use a longer text or fewer calibration tokens",
-			prune.ErrCalibration, p.calibPath, len(p.ids), f.calibTokens)
-	}
-	needStats := f.opt.Method != prune.MethodUniform || (f.opt.Score != "" && f.opt.Score != prune.ScoreMagnitude) || f.opt.Bias == prune.BiasOn
-	if needStats {
-		p.stats, err = prune.Calibrate(ctx, lm.Model, p.ids[:f.calibTokens], prune.CalibOptions{
-			SeqLen: min(f.calSL, lm.Model.SeqLen), Progress: newProgress(stderr, "calibration")})
-		if err != nil {
-			return nil, err
-		}
-	}
-	if p.plan, err = prune.NewPlan(lm.Model, p.stats, f.opt); err != nil {
-		return nil, err
-	}
-	if p.small, err = prune.Slice(lm.Model, p.plan); err != nil {
-		return nil, err
-	}
-	return p, nil
+	return ppfnb.Prune(ctx, lm, ppfnb.PruneOptions{Options: f.opt, Calib: f.calib, CalibTokens: f.calibTokens, CalibSeqLen: f.calSL,
+		Progress: newProgress(stderr, "calibration")})
 }
 
 // pruneReport is what ppf prune --json prints (and writes beside a saved model).
@@ -181,25 +145,25 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	m := p.lm.Model
+	m, plan := p.Dense.Model, p.Plan
 	shape := prune.ShapeOf(m)
 	rep := pruneReport{
-		Model: f.model, Method: p.plan.Method, Score: p.plan.Score, Bias: p.plan.Bias, Ratio: *ratio,
-		AchievedRatio: p.plan.Policy.Ratio(shape), ParamsBefore: m.NumParams(), ParamsAfter: p.small.NumParams(),
-		PrunableBefore: shape.Params(), PrunableAfter: p.plan.Policy.Params(shape), Policy: p.plan.Policy,
-		Calib: calibReport{Data: p.calibPath, Tokens: f.calibTokens, SeqLen: min(f.calSL, m.SeqLen), Used: p.stats != nil},
+		Model: f.model, Method: plan.Method, Score: plan.Score, Bias: plan.Bias, Ratio: *ratio,
+		AchievedRatio: plan.Policy.Ratio(shape), ParamsBefore: m.NumParams(), ParamsAfter: p.Model.NumParams(),
+		PrunableBefore: shape.Params(), PrunableAfter: plan.Policy.Params(shape), Policy: plan.Policy,
+		Calib: calibReport{Data: p.Calib, Tokens: p.CalibTokens, SeqLen: p.CalibSeqLen, Used: p.Stats != nil},
 	}
-	rep.HeadRatios, rep.MLPRatios = p.plan.Policy.Ratios(shape)
+	rep.HeadRatios, rep.MLPRatios = plan.Policy.Ratios(shape)
 
 	if *eval != "" {
 		evalPath := ppfnb.ResolveData(*eval)
-		ids, first := p.ids[f.calibTokens:], f.calibTokens
-		if !samePath(evalPath, p.calibPath) {
+		ids, first := p.CalibIDs[p.CalibTokens:], p.CalibTokens
+		if !samePath(evalPath, p.Calib) {
 			text, err := native.ReadText(evalPath)
 			if err != nil {
 				return fmt.Errorf("--eval: %w", err)
 			}
-			if ids, err = tokenizer.EncodeContext(ctx, p.lm.Tokenizer, text, true); err != nil {
+			if ids, err = tokenizer.EncodeContext(ctx, p.Tokenizer, text, true); err != nil {
 				return fmt.Errorf("--eval: %w", err)
 			}
 			first = 0
@@ -210,14 +174,14 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		opt := native.EvalOptions{SeqLen: sl, MaxTokens: *maxTokens, Progress: newProgress(stderr, "perplexity")}
 		if onBackend.Name() != "cpu" {
-			ev, err := onBackend.Load(p.small)
+			ev, err := onBackend.Load(p.Model)
 			if err != nil {
 				return fmt.Errorf("loading the pruned model on %s: %w", onBackend.Name(), err)
 			}
 			defer ev.Close()
 			opt.On = ev
 		}
-		res, err := native.Perplexity(ctx, p.small, ids, opt)
+		res, err := native.Perplexity(ctx, p.Model, ids, opt)
 		if err != nil {
 			return fmt.Errorf("evaluate on %s: %w", evalPath, err)
 		}
@@ -235,7 +199,7 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "%s: %s at ratio %.4g (achieved %.4f): %d -> %d parameters (prunable %d -> %d)\n",
 		f.model, rep.Method, rep.Ratio, rep.AchievedRatio, rep.ParamsBefore, rep.ParamsAfter, rep.PrunableBefore, rep.PrunableAfter)
-	fmt.Fprintf(stdout, "score %s, bias %v; calibrated on tokens [0, %d) of %s\n", rep.Score, rep.Bias, f.calibTokens, p.calibPath)
+	fmt.Fprintf(stdout, "score %s, bias %v; calibrated on tokens [0, %d) of %s\n", rep.Score, rep.Bias, p.CalibTokens, p.Calib)
 	fmt.Fprintln(stdout, "layer  heads  channels")
 	for i, lp := range rep.Policy.Layers {
 		if lp.Drop {
@@ -256,9 +220,8 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // savePruned writes the sliced model as a Hugging Face folder, a copy of
 // the tokenizer (so that --model DIR finds it) and ppf_prune.json, the report.
-func savePruned(p *pruned, dir string, rep pruneReport) error {
-	small := &ppfnb.LM{Name: dir, Model: p.small, TokenizerPath: p.lm.TokenizerPath}
-	if err := small.Save(dir); err != nil {
+func savePruned(p *ppfnb.Pruned, dir string, rep pruneReport) error {
+	if err := p.Save(dir); err != nil {
 		return err
 	}
 	rep.Out = dir
@@ -273,134 +236,4 @@ func samePath(a, b string) bool {
 	sa, errA := os.Stat(a)
 	sb, errB := os.Stat(b)
 	return errA == nil && errB == nil && os.SameFile(sa, sb)
-}
-
-// speedRun is one measurement of a model.
-type speedRun struct {
-	Params       int     `json:"params"`
-	EvalTokensPS float64 `json:"eval_tokens_per_s"`   // tokens per second through perplexity windows
-	DecodeTPS    float64 `json:"decode_tokens_per_s"` // one token per forward pass, with the cache
-}
-
-type speedReport struct {
-	Model         string   `json:"model"`
-	Method        string   `json:"method"`
-	Ratio         float64  `json:"ratio"`
-	AchievedRatio float64  `json:"achieved_ratio"`
-	Data          string   `json:"data"`
-	FirstToken    int      `json:"first_token"`
-	Tokens        int      `json:"tokens"`
-	SeqLen        int      `json:"seqlen"`
-	Repeat        int      `json:"repeat"`
-	Backend       string   `json:"backend"` // where eval ran; decoding is measured on the CPU engine only
-	Dense         speedRun `json:"dense"`
-	Sliced        speedRun `json:"sliced"`
-	EvalSpeedup   float64  `json:"eval_speedup"`
-	DecodeSpeedup float64  `json:"decode_speedup"`
-}
-
-func runSpeed(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("speed", "--model M [--ratio R] [--method METHOD] [--seqlen L] [--tokens N] [--json]", stderr)
-	var f pruneFlags
-	f.register(fs, prune.MethodUniform)
-	ratioVar(fs, &f.opt.Ratio, "ratio", 0.5, "global pruning ratio of the sliced model")
-	seqLen := count(fs, "seqlen", 0, 0, "tokens", "window length (0: 256 or the model's context)")
-	tokens := count(fs, "tokens", 8192, 1, "tokens", "tokens of the --calib text, after the calibration tokens, run per measurement")
-	repeat := count(fs, "repeat", 3, 1, "measurements", "measurements of each model, alternating; the fastest counts")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	backend := fs.String("backend", "cpu", backendUsage("where eval runs (decoding is measured on the CPU only)"))
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	onBackend, err := native.GetBackend(*backend)
-	if err != nil {
-		return err
-	}
-	if *repeat < 1 || *tokens < 1 {
-		return fmt.Errorf("--repeat and --tokens must be positive")
-	}
-	p, err := f.prune(ctx, stderr)
-	if err != nil {
-		return err
-	}
-	m := p.lm.Model
-	sl := *seqLen
-	if sl == 0 {
-		sl = min(256, m.SeqLen)
-	}
-	ids := p.ids[f.calibTokens:]
-	ids = ids[:min(len(ids), *tokens)]
-	rep := speedReport{Model: f.model, Method: p.plan.Method, Ratio: f.opt.Ratio, AchievedRatio: p.plan.Policy.Ratio(prune.ShapeOf(m)),
-		Data: p.calibPath, FirstToken: f.calibTokens, SeqLen: sl, Repeat: *repeat, Backend: onBackend.Name(),
-		Dense: speedRun{Params: m.NumParams()}, Sliced: speedRun{Params: p.small.NumParams()}}
-	models := []*native.Model{m, p.small}
-	on := make([]native.Evaluator, 2) // nil: the CPU engine
-	if onBackend.Name() != "cpu" {
-		for k, model := range models {
-			if on[k], err = onBackend.Load(model); err != nil {
-				return fmt.Errorf("loading the %s model on %s: %w", []string{"dense", "sliced"}[k], onBackend.Name(), err)
-			}
-			defer on[k].Close()
-		}
-	}
-	bar := newProgress(stderr, "speed")
-	for r := 0; r < *repeat; r++ {
-		for k, run := range []*speedRun{&rep.Dense, &rep.Sliced} {
-			res, err := native.Perplexity(ctx, models[k], ids, native.EvalOptions{SeqLen: sl, On: on[k]})
-			if err != nil {
-				return err
-			}
-			rep.Tokens = res.Windows * sl
-			run.EvalTokensPS = max(run.EvalTokensPS, float64(rep.Tokens)/res.Seconds)
-			if on[k] == nil {
-				tps, err := decodeSpeed(ctx, models[k], ids[:min(sl, len(ids))])
-				if err != nil {
-					return err
-				}
-				run.DecodeTPS = max(run.DecodeTPS, tps)
-			}
-			if bar != nil {
-				bar(2*r+k+1, 2**repeat)
-			}
-		}
-	}
-	rep.EvalSpeedup = rep.Sliced.EvalTokensPS / rep.Dense.EvalTokensPS
-	if rep.Dense.DecodeTPS > 0 {
-		rep.DecodeSpeedup = rep.Sliced.DecodeTPS / rep.Dense.DecodeTPS
-	}
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(rep)
-	}
-	fmt.Fprintf(stdout, "%s, %s at ratio %.4g (achieved %.4f); %d tokens of %s from token %d, windows of %d, best of %d\n",
-		f.model, rep.Method, rep.Ratio, rep.AchievedRatio, rep.Tokens, rep.Data, rep.FirstToken, sl, rep.Repeat)
-	fmt.Fprintf(stdout, "         params   eval tokens/s  decode tokens/s\n")
-	for _, row := range []struct {
-		name string
-		run  speedRun
-	}{{"dense ", rep.Dense}, {"sliced", rep.Sliced}} {
-		decode := "-"
-		if row.run.DecodeTPS > 0 {
-			decode = fmt.Sprintf("%.0f", row.run.DecodeTPS)
-		}
-		fmt.Fprintf(stdout, "%s %8d  %14.0f  %15s\n", row.name, row.run.Params, row.run.EvalTokensPS, decode)
-	}
-	if rep.DecodeSpeedup == 0 {
-		fmt.Fprintf(stdout, "speed-up: %.2fx eval on %s (decoding is measured on the CPU engine only)\n", rep.EvalSpeedup, rep.Backend)
-		return nil
-	}
-	fmt.Fprintf(stdout, "speed-up: %.2fx eval, %.2fx decode\n", rep.EvalSpeedup, rep.DecodeSpeedup)
-	return nil
-}
-
-// decodeSpeed runs ids one token per forward pass, as generation does,
-// and returns tokens per second.
-func decodeSpeed(ctx context.Context, m *native.Model, ids []int) (float64, error) {
-	s := native.NewState(m, 1, len(ids))
-	start := time.Now()
-	for pos, id := range ids {
-		if _, err := s.Forward(ctx, []int{id}, pos); err != nil {
-			return 0, err
-		}
-	}
-	return float64(len(ids)) / time.Since(start).Seconds(), nil
 }

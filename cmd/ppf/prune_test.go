@@ -106,7 +106,7 @@ func TestPruneBadInput(t *testing.T) {
 		{"unreachable", []string{"prune", "--ratio", "0.99", "--method", "uniform"}, "out of reach"},
 		{"shortgpt unreachable", []string{"prune", "--ratio", "0.95", "--method", "shortgpt"}, "keeps at least one"},
 		{"unknown method", []string{"prune", "--ratio", "0.2", "--method", "magic"}, "use one of uniform"},
-		{"short calibration", []string{"prune", "--ratio", "0.2", "--calib", tiny}, "fewer than --calib-tokens"},
+		{"short calibration", []string{"prune", "--ratio", "0.2", "--calib", tiny}, "calibration tokens asked for"},
 		{"nothing left to evaluate", []string{"prune", "--ratio", "0.2", "--method", "uniform", "--calib-tokens", "15530",
 			"--eval", "tinystories/TinyStories-valid-excerpt.txt"}, "fewer than one window"},
 		{"bad bias", []string{"prune", "--ratio", "0.2", "--bias", "maybe"}, "use auto, on or off"},

@@ -72,6 +72,13 @@ func minimum(v int) int {
 	return v
 }
 
+// NeedsStats reports whether NewPlan needs calibration statistics for
+// these options: every method but uniform, a score other than magnitude,
+// or bias compensation asked for.
+func (o Options) NeedsStats() bool {
+	return o.Method != MethodUniform || (o.Score != "" && o.Score != ScoreMagnitude) || o.Bias == BiasOn
+}
+
 // Plan is a policy together with the units each layer keeps and the
 // compensation biases: everything Apply and Slice need.
 type Plan struct {
@@ -104,8 +111,7 @@ func NewPlan(m *native.Model, st *Stats, opt Options) (*Plan, error) {
 	if opt.Score != "" && !slices.Contains([]string{MethodUniform, MethodOWL, MethodRandom}, opt.Method) {
 		return nil, fmt.Errorf("method %s has its own score; a score can be chosen for uniform, owl and random only", opt.Method)
 	}
-	needStats := opt.Method != MethodUniform || (opt.Score != "" && opt.Score != ScoreMagnitude) || opt.Bias == BiasOn
-	if needStats && st == nil {
+	if opt.NeedsStats() && st == nil {
 		return nil, fmt.Errorf("%w: method %s needs calibration statistics: run Calibrate first", ErrCalibration, opt.Method)
 	}
 	if st != nil {
