@@ -176,6 +176,10 @@ func (r *slurmRun) resolve(f *evalFlags, out, ppfPath string, ratioMin, ratioMax
 		if r.ppf, err = os.Executable(); err != nil {
 			return fmt.Errorf("finding this ppf binary for the jobs (%v): give --ppf", err)
 		}
+		// go run deletes its binary when it exits, before the jobs start.
+		if strings.HasPrefix(r.ppf, os.TempDir()) && strings.Contains(r.ppf, "go-build") {
+			return flagErrorf("this ppf runs from go run's temporary folder (%s), which is gone before the jobs start: build it (go build -o bin/ppf ./cmd/ppf) and run bin/ppf slurm, or give --ppf", filepath.Dir(r.ppf))
+		}
 	}
 	if !kube {
 		if r.ppf, err = filepath.Abs(r.ppf); err != nil {

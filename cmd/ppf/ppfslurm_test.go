@@ -124,6 +124,8 @@ func TestSlurmBadFlags(t *testing.T) {
 		want string
 	}{
 		{[]string{"slurm", "--dry-run"}, "--out is required"},
+		// This test binary lives where go run's binaries do.
+		{[]string{"slurm", "--out", out, "--dry-run"}, "this ppf runs from go run's temporary folder"},
 		{[]string{"--backend", "cuda-bf16"}, "--backend cuda-bf16 measures on a GPU: ask for one per task with --gpus 1"},
 		{[]string{"--gpus", "1"}, "--gpus 1 with --backend cpu reserves GPUs no task uses"},
 		{[]string{"--backend", "gpu", "--gpus", "1"}, `--backend "gpu": use cpu, cuda or cuda-bf16`},
