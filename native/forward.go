@@ -78,6 +78,7 @@ func NewState(m *Model, maxTokens, maxContext int) *State {
 		s.values[i] = make([]float32, maxContext*l.NumKVHeads*c.HeadDim)
 	}
 	s.cos, s.sin = ropeTables(c, maxContext)
+	minParallelWork(1) // measured now rather than in the first Forward call
 	s.team = newTeam()
 	runtime.AddCleanup(s, (*team).close, s.team)
 	return s

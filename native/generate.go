@@ -1,11 +1,13 @@
 package native
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
+	"time"
 )
 
 // Tokenizer is what generation needs of a tokenizer; the tokenizers of
@@ -51,6 +53,21 @@ func (s *Sampler) Sample(logits []float32) int {
 		}
 		return best
 	}
+	probs := s.softmax(logits)
+	r := s.rng.Float64()
+	if s.TopP <= 0 || s.TopP >= 1 {
+		for i, p := range probs {
+			if r -= p; r < 0 {
+				return i
+			}
+		}
+		return len(probs) - 1
+	}
+	return drawNucleus(probs, s.nucleus(probs), s.TopP, r)
+}
+
+// softmax returns softmax(logits/Temperature) in float64, in s.probs.
+func (s *Sampler) softmax(logits []float32) []float64 {
 	if cap(s.probs) < len(logits) {
 		s.probs, s.order = make([]float64, len(logits)), make([]int, len(logits))
 	}
@@ -67,25 +84,16 @@ func (s *Sampler) Sample(logits []float32) int {
 	for i := range probs {
 		probs[i] /= sum
 	}
-	r := s.rng.Float64()
-	if s.TopP <= 0 || s.TopP >= 1 {
-		for i, p := range probs {
-			if r -= p; r < 0 {
-				return i
-			}
-		}
-		return len(probs) - 1
-	}
-	// nucleus: most likely tokens first, until their mass reaches TopP
-	order := s.order[:len(probs)]
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(a, b int) bool { return probs[order[a]] > probs[order[b]] })
+	return probs
+}
+
+// drawNucleus draws, with r uniform in [0, 1), from the tokens of order
+// (most likely first) up to the first at which their mass reaches topP.
+func drawNucleus(probs []float64, order []int, topP, r float64) int {
 	var mass float64
 	last := len(order) - 1
 	for i, id := range order {
-		if mass += probs[id]; mass >= s.TopP {
+		if mass += probs[id]; mass >= topP {
 			last = i
 			break
 		}
@@ -99,6 +107,35 @@ func (s *Sampler) Sample(logits []float32) int {
 	return order[last]
 }
 
+// nucleus returns the tokens that can be in the nucleus, most likely first
+// (equal ones by id). Only those are sorted, not the whole vocabulary, as
+// llama2.c does: a token less likely than (1-TopP)/(n-1) is never needed,
+// since the tokens before it would then hold less than TopP and it and
+// the n-1 at most after it less than 1-TopP, short of the total of 1.
+// Should rounding leave the candidates' mass short of TopP, the nucleus is
+// all of them.
+func (s *Sampler) nucleus(probs []float64) []int {
+	cutoff := (1 - s.TopP) / float64(len(probs)-1)
+	order := s.order[:0]
+	for i, p := range probs {
+		if p >= cutoff {
+			order = append(order, i)
+		}
+	}
+	if len(order) == 0 { // TopP below 1/n: none is that likely, all are candidates
+		for i := range probs {
+			order = append(order, i)
+		}
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		if c := cmp.Compare(probs[b], probs[a]); c != 0 {
+			return c
+		}
+		return a - b
+	})
+	return order
+}
+
 // Generate runs the model from prompt (BOS first) as llama2.c's generate
 // does: steps is the number of forward passes, so a prompt of p tokens
 // (BOS included) yields up to steps-p+1 new tokens, and generation stops
@@ -106,8 +143,39 @@ func (s *Sampler) Sample(logits []float32) int {
 // token's text is passed to emit as soon as it is chosen; the generated ids
 // are returned.
 func Generate(ctx context.Context, m *Model, tok Tokenizer, prompt string, steps int, sampler *Sampler, emit func(piece string)) ([]int, error) {
+	ids, _, err := GenerateTimed(ctx, m, tok, prompt, steps, sampler, emit)
+	return ids, err
+}
+
+// GenerateStats is where generation's time went, split as llama.cpp and
+// llama2.c report it: the prompt, run in one forward pass, and the tokens
+// decoded one forward pass each after it.
+type GenerateStats struct {
+	PromptTokens int           // BOS included
+	PromptTime   time.Duration // the prompt's forward pass
+	Tokens       int           // forward passes of one token after the prompt
+	DecodeTime   time.Duration // those passes and the sampling of each token
+}
+
+// PromptRate returns the prompt's tokens per second.
+func (s GenerateStats) PromptRate() float64 { return rate(s.PromptTokens, s.PromptTime) }
+
+// DecodeRate returns the decoded tokens per second.
+func (s GenerateStats) DecodeRate() float64 { return rate(s.Tokens, s.DecodeTime) }
+
+func rate(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+// GenerateTimed is Generate that also says where the time went; emit's
+// own time is not counted.
+func GenerateTimed(ctx context.Context, m *Model, tok Tokenizer, prompt string, steps int, sampler *Sampler, emit func(piece string)) ([]int, GenerateStats, error) {
+	var st GenerateStats
 	if tok.VocabSize() != m.VocabSize {
-		return nil, fmt.Errorf("the tokenizer has %d tokens but the model's vocabulary has %d: use the tokenizer that belongs to the model", tok.VocabSize(), m.VocabSize)
+		return nil, st, fmt.Errorf("the tokenizer has %d tokens but the model's vocabulary has %d: use the tokenizer that belongs to the model", tok.VocabSize(), m.VocabSize)
 	}
 	var ids []int
 	if te, ok := tok.(interface {
@@ -116,28 +184,31 @@ func Generate(ctx context.Context, m *Model, tok Tokenizer, prompt string, steps
 		// A hostile tokenizer.json's pattern times out with an error.
 		var err error
 		if ids, err = te.EncodeErr(prompt, true); err != nil {
-			return nil, err
+			return nil, st, err
 		}
 	} else {
 		ids = tok.Encode(prompt, true)
 	}
 	if len(ids) == 0 {
-		return nil, fmt.Errorf("the prompt encodes to no tokens and the tokenizer has no BOS; give a prompt")
+		return nil, st, fmt.Errorf("the prompt encodes to no tokens and the tokenizer has no BOS; give a prompt")
 	}
 	if steps <= 0 || steps > m.SeqLen {
 		steps = m.SeqLen
 	}
 	if len(ids) > steps {
-		return nil, fmt.Errorf("the prompt is %d tokens, more than the %d steps asked for", len(ids), steps)
+		return nil, st, fmt.Errorf("the prompt is %d tokens, more than the %d steps asked for", len(ids), steps)
 	}
 	s := NewState(m, len(ids), steps)
+	t0 := time.Now()
 	logits, err := s.Forward(ctx, ids, 0)
+	st.PromptTokens, st.PromptTime = len(ids), time.Since(t0)
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	var out []int
 	last := logits[(len(ids)-1)*m.VocabSize:]
 	prev := ids[len(ids)-1]
+	t0 = time.Now()
 	for pos := len(ids); ; pos++ {
 		next := sampler.Sample(last)
 		if next == tok.BOS() || next == tok.EOS() {
@@ -145,15 +216,19 @@ func Generate(ctx context.Context, m *Model, tok Tokenizer, prompt string, steps
 		}
 		out = append(out, next)
 		if emit != nil {
+			st.DecodeTime += time.Since(t0)
 			emit(tok.Piece(prev, next))
+			t0 = time.Now()
 		}
 		prev = next
 		if pos == steps {
 			break
 		}
 		if last, err = s.Forward(ctx, []int{next}, pos); err != nil {
-			return out, err
+			break
 		}
+		st.Tokens++
 	}
-	return out, nil
+	st.DecodeTime += time.Since(t0)
+	return out, st, err
 }

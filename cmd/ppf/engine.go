@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/ppfkit/ppf/native"
 	"github.com/ppfkit/ppf/native/tokenizer"
@@ -26,6 +27,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	rangeVar(fs, &opt.Temperature, "temperature", 0, 0, math.Inf(1), false, true, "sampling temperature; 0 is greedy")
 	rangeVar(fs, &opt.TopP, "top-p", 0.9, 0, 1, true, false, "nucleus sampling threshold in (0, 1] when temperature > 0 (1 disables it)")
 	fs.Uint64Var(&opt.Seed, "seed", 1, "random seed for sampling")
+	stats := fs.Bool("stats", false, "print tokens/s of the prompt and of generation on stderr, as llama.cpp and llama2.c do")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -33,14 +35,25 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	_, err = lm.Generate(ctx, opt, func(p string) { io.WriteString(stdout, p) })
+	sampler, err := native.NewSampler(opt.Temperature, opt.TopP, opt.Seed)
+	if err != nil {
+		return err
+	}
+	// native.GenerateTimed rather than lm.Generate, for the timings
+	_, st, err := native.GenerateTimed(ctx, lm.Model, lm.Tokenizer, opt.Prompt, opt.Steps, sampler, func(p string) { io.WriteString(stdout, p) })
 	// Only the generated text goes to stdout, byte for byte; a terminal also
 	// gets a final newline so that the prompt starts on its own line.
 	if isTerminal(stdout) {
 		fmt.Fprintln(stdout)
 	}
+	if *stats {
+		fmt.Fprintf(stderr, "prompt: %d tokens in %.2f ms, %.1f tokens/s\n", st.PromptTokens, ms(st.PromptTime), st.PromptRate())
+		fmt.Fprintf(stderr, "generation: %d tokens in %.2f ms, %.1f tokens/s\n", st.Tokens, ms(st.DecodeTime), st.DecodeRate())
+	}
 	return err
 }
+
+func ms(d time.Duration) float64 { return d.Seconds() * 1000 }
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", "--model M --data FILE [--seqlen L] [--max-tokens N] [--json]", stderr)

@@ -201,6 +201,42 @@ steps is the number of forward passes, so a prompt of p tokens (BOS included)
 yields up to steps-p+1 new tokens, and generation stops early at BOS or EOS.
 steps <= 0 means the model's whole context. Each new token's text is passed to
 emit as soon as it is chosen; the generated ids are returned.`,
+		"GenerateStats": `type GenerateStats struct {
+	PromptTokens int           // BOS included
+	PromptTime   time.Duration // the prompt's forward pass
+	Tokens       int           // forward passes of one token after the prompt
+	DecodeTime   time.Duration // those passes and the sampling of each token
+}
+
+GenerateStats is where generation's time went, split as llama.cpp and llama2.c
+report it: the prompt, run in one forward pass, and the tokens decoded one
+forward pass each after it.
+
+func GenerateTimed(ctx context.Context, m *Model, tok Tokenizer, prompt string, steps int, sampler *Sampler, emit func(piece string)) ([]int, GenerateStats, error)
+func (s GenerateStats) DecodeRate() float64
+func (s GenerateStats) PromptRate() float64`,
+		"GenerateStats.DecodeRate": `func (s GenerateStats) DecodeRate() float64
+
+DecodeRate returns the decoded tokens per second.`,
+		"GenerateStats.DecodeTime": `DecodeTime time.Duration
+
+those passes and the sampling of each token`,
+		"GenerateStats.PromptRate": `func (s GenerateStats) PromptRate() float64
+
+PromptRate returns the prompt's tokens per second.`,
+		"GenerateStats.PromptTime": `PromptTime time.Duration
+
+the prompt's forward pass`,
+		"GenerateStats.PromptTokens": `PromptTokens int
+
+BOS included`,
+		"GenerateStats.Tokens": `Tokens int
+
+forward passes of one token after the prompt`,
+		"GenerateTimed": `func GenerateTimed(ctx context.Context, m *Model, tok Tokenizer, prompt string, steps int, sampler *Sampler, emit func(piece string)) ([]int, GenerateStats, error)
+
+GenerateTimed is Generate that also says where the time went; emit's own time is
+not counted.`,
 		"GetBackend": `func GetBackend(name string) (Backend, error)
 
 GetBackend returns the backend registered under name.`,
