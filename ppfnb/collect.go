@@ -79,7 +79,7 @@ func (o CollectOptions) withDefaults(s predictor.Space) (CollectOptions, error) 
 	case o.Samples < 1:
 		return o, fmt.Errorf("collect %d samples: ask for at least one", o.Samples)
 	case o.Shards < 1 || o.Shard < 0 || o.Shard >= o.Shards:
-		return o, fmt.Errorf("shard %d of %d: the shard index runs from 0 to the shard count minus one (--shard 0/4 ... 3/4)", o.Shard, o.Shards)
+		return o, fmt.Errorf("shard %d of %d: the shard index runs from 0 to the shard count minus one (shards 0/4 ... 3/4)", o.Shard, o.Shards)
 	case !(o.RatioMin >= 0 && o.RatioMin <= o.RatioMax && o.RatioMax < 1):
 		return o, fmt.Errorf("ratios [%v, %v]: want 0 <= min <= max < %.3g (this model's reach)", o.RatioMin, o.RatioMax, s.MaxRatio())
 	}
@@ -192,7 +192,7 @@ func Collect(ctx context.Context, e *Evaluator, path string, opt CollectOptions)
 	}
 	defer f.Close()
 	if err := lockFile(f); errors.Is(err, errLocked) {
-		return nil, fmt.Errorf("another collector is writing %s (it holds the file's lock); wait for it to finish, or give this one another --out", path)
+		return nil, fmt.Errorf("another collector is writing %s (it holds the file's lock); wait for it to finish, or write to another file (ppf: --out)", path)
 	} else if err != nil {
 		return nil, err
 	}
@@ -216,7 +216,7 @@ func Collect(ctx context.Context, e *Evaluator, path string, opt CollectOptions)
 	for j, r := range old {
 		k := opt.Shard + j*opt.Shards
 		if idx, ok := SampleIndex(r.Source); !ok || idx != k {
-			return fail(fmt.Errorf("%s line %d: source %q, expected sample %d of shard %d/%d: the file was collected with other --shard settings (or is not a collection); use those settings or another file",
+			return fail(fmt.Errorf("%s line %d: source %q, expected sample %d of shard %d/%d: the file was collected with other shard settings (Shard, Shards; ppf: --shard) or is not a collection; use those settings or another file",
 				path, j+1, r.Source, k, opt.Shard, opt.Shards))
 		}
 		p, _, err := SamplePolicy(e, opt, k)
@@ -224,7 +224,7 @@ func Collect(ctx context.Context, e *Evaluator, path string, opt CollectOptions)
 			return fail(err)
 		}
 		if policyKey(p) != policyKey(r.Policy) {
-			return fail(fmt.Errorf("%s line %d: sample %d's policy is not the one seed %d draws: the file was collected with another --seed, ratio range or calibration; use those settings or another file",
+			return fail(fmt.Errorf("%s line %d: sample %d's policy is not the one seed %d draws: the file was collected with another seed, ratio range or calibration; use those settings or another file",
 				path, j+1, k, opt.Seed))
 		}
 	}
@@ -285,7 +285,7 @@ func readForResume(f *os.File, path string) (d predictor.Dataset, keep int64, to
 		return nil, 0, 0, err
 	}
 	notDataset := func(why string) error {
-		return fmt.Errorf("%s is not a dataset written by ppf collect (%s); it was left untouched: give --out a new file, or a collection to resume", path, why)
+		return fmt.Errorf("%s is not a dataset written by ppf collect (%s); it was left untouched: give a new file (ppf: --out), or a collection to resume", path, why)
 	}
 	keep = int64(len(b))
 	if len(b) > 0 && b[len(b)-1] != '\n' {

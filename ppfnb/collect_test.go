@@ -193,8 +193,8 @@ func TestCollectRefusesOtherSettings(t *testing.T) {
 		opt  CollectOptions
 		want string
 	}{
-		{CollectOptions{Samples: collectN, Seed: 4}, "another --seed"},
-		{CollectOptions{Samples: collectN, Seed: 3, Shard: 1, Shards: 2}, "other --shard settings"},
+		{CollectOptions{Samples: collectN, Seed: 4}, "another seed"},
+		{CollectOptions{Samples: collectN, Seed: 3, Shard: 1, Shards: 2}, "other shard settings"},
 		{CollectOptions{Samples: 2, Seed: 3}, "more than the 2 samples"},
 		{CollectOptions{Samples: collectN, Seed: 3, Shard: 2, Shards: 2}, "shard index"},
 	} {
@@ -269,7 +269,7 @@ func TestShardsMergeIntoOneRun(t *testing.T) {
 	d, _ := predictor.LoadDataset(files[1])
 	d[0].Units = UnitsWanda
 	d.Save(files[1])
-	if _, err := MergeShards(filepath.Join(dir, "m6.jsonl"), files); err == nil || !strings.Contains(err.Error(), "shards must share --units") {
+	if _, err := MergeShards(filepath.Join(dir, "m6.jsonl"), files); err == nil || !strings.Contains(err.Error(), "shards must share their units") {
 		t.Errorf("mixed units: %v", err)
 	}
 	d[0].Units, d[0].ModelID = UnitsFLAP, "babyllama-tok105"

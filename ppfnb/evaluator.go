@@ -179,7 +179,7 @@ func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error) {
 		sl.Report.To = min(len(ids), nc+ns+o.ReportTokens)
 	}
 	if nc < sl.CalibSeqLen || ns < sl.SeqLen || sl.Report.Len() < sl.SeqLen || sl.SeqLen < 2 {
-		return nil, fmt.Errorf("%s has %d tokens: %d calibration and %d search tokens leave %d for the report slice; each needs at least one window (calibration %d, others %d): use fewer search tokens, a shorter --seqlen or a longer text",
+		return nil, fmt.Errorf("%s has %d tokens: %d calibration and %d search tokens leave %d for the report slice; each needs at least one window (calibration %d, others %d): use fewer search tokens (SearchTokens, --search-tokens), a shorter window (SeqLen, --seqlen) or a longer text",
 			textPath, len(ids), nc, ns, sl.Report.Len(), sl.CalibSeqLen, sl.SeqLen)
 	}
 	e := &Evaluator{LM: lm, ModelID: ModelID(o.Model), Slices: sl, Units: orDefault(o.Units, UnitsFLAP), text: ids,
@@ -407,11 +407,11 @@ func (e *Evaluator) CheckDataset(d predictor.Dataset) error {
 			return fmt.Errorf("record %d: %w", i+1, err)
 		}
 		if r.Units != "" && r.Units != e.Units {
-			return fmt.Errorf("record %d kept %s units, this evaluator keeps %s units (--units differ?); a policy's perplexity depends on which units it keeps: use the collection's --units",
+			return fmt.Errorf("record %d kept %s units, this evaluator keeps %s units (Units differ?); a policy's perplexity depends on which units it keeps: use the collection's units (ppf: --units)",
 				i+1, r.Units, e.Units)
 		}
 		if r.Tokens != e.SearchTokens() {
-			return fmt.Errorf("record %d was measured on %d tokens, this search slice has %d (--search-tokens or --seqlen differ?); use the same slice settings as the collection",
+			return fmt.Errorf("record %d was measured on %d tokens, this search slice has %d (SearchTokens or SeqLen differ? ppf: --search-tokens, --seqlen); use the same slice settings as the collection",
 				i+1, r.Tokens, e.SearchTokens())
 		}
 	}

@@ -35,7 +35,7 @@ func Load(nameOrPath, tokenizerPath string) (*LM, error) {
 		tokenizerPath = found
 	}
 	if tokenizerPath == "" {
-		return nil, fmt.Errorf("no tokenizer found beside %s: pass one with --tokenizer", path)
+		return nil, fmt.Errorf("no tokenizer found beside %s: give Load a tokenizer path (ppf: --tokenizer)", path)
 	}
 	m, err := native.LoadModel(path)
 	if err != nil {

@@ -31,7 +31,7 @@ type MergeResult struct {
 // existing out that is not a dataset is refused and left untouched.
 func MergeShards(out string, inputs []string) (*MergeResult, error) {
 	if len(inputs) == 0 {
-		return nil, fmt.Errorf("merge: no shard files given; list the files written by ppf collect --shard i/n")
+		return nil, fmt.Errorf("merge: no shard files given; list the shard files (ppf collect --shard i/n writes them)")
 	}
 	type located struct {
 		rec  predictor.Record
@@ -43,7 +43,7 @@ func MergeShards(out string, inputs []string) (*MergeResult, error) {
 	// never a checkpoint or other file given by mistake.
 	if fi, err := os.Stat(out); err == nil && (fi.IsDir() || fi.Size() > 0) {
 		if _, err := predictor.LoadDataset(out); err != nil {
-			return nil, fmt.Errorf("merge: --out %s exists and is not a dataset (%v); it was left untouched: give a new file, or an earlier merge's output to replace", out, err)
+			return nil, fmt.Errorf("merge: the output %s exists and is not a dataset (%v); it was left untouched: give a new file, or an earlier merge's output to replace", out, err)
 		}
 	}
 	var all []located
@@ -73,13 +73,13 @@ func MergeShards(out string, inputs []string) (*MergeResult, error) {
 				units = r.Units
 			}
 			if r.Units != "" && r.Units != units {
-				return nil, fmt.Errorf("merge: %s line %d: %s units, but earlier records kept %s units; shards must share --units", in, j+1, r.Units, units)
+				return nil, fmt.Errorf("merge: %s line %d: %s units, but earlier records kept %s units; shards must share their units (ppf: --units)", in, j+1, r.Units, units)
 			}
 			if r.Tokens != tokens {
 				return nil, fmt.Errorf("merge: %s line %d: measured on %d tokens, earlier records on %d; shards must share the slice settings", in, j+1, r.Tokens, tokens)
 			}
 			if prev, dup := seen[k]; dup {
-				return nil, fmt.Errorf("merge: sample %d is in %s line %d and in %s line %d; each shard file must be given once, and shards must not overlap (same --shard count)",
+				return nil, fmt.Errorf("merge: sample %d is in %s line %d and in %s line %d; each shard file must be given once, and shards must not overlap (the same shard count)",
 					k, prev.file, prev.line, in, j+1)
 			}
 			l := located{rec: r, k: k, file: in, line: j + 1}

@@ -181,7 +181,7 @@ func TestPPFBadInput(t *testing.T) {
 		{"dataset of another slice", []string{"search", "--model", "stories260K", "--search-tokens", "1024", "--predictor", pr, "--data", data, "--ratio", "0.3"}, "measured on 510 tokens"},
 		{"bad shard", args("collect", "--out", filepath.Join(dir, "s.jsonl"), "--shard", "2/2"), "0 <= i < n"},
 		{"duplicate shards", []string{"collect", "--merge", "--out", filepath.Join(dir, "m.jsonl"), data, data}, "sample 0 is in"},
-		{"collection of another seed", args("collect", "--samples", "20", "--seed", "9", "--out", data), "another --seed"},
+		{"collection of another seed", args("collect", "--samples", "20", "--seed", "9", "--out", data), "another seed"},
 		{"too few records", []string{"train-predictor", "--data", write("two.jsonl", lines[0]+lines[1]), "--out", filepath.Join(dir, "x.json")}, "too few"},
 		{"bad ratios", []string{"experiment", "--ratios", "0.3,1.2"}, "ratios in (0, 1)"},
 		{"GPU backend in a CPU build", []string{"eval", "--backend", "cuda-bf16"}, "-tags cuda"},
