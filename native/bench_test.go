@@ -102,6 +102,57 @@ func BenchmarkMatVec(b *testing.B) {
 	}
 }
 
+// BenchmarkMatVecBandwidth times decoding's memory-bound products, Llama
+// 7B's MLP weights (outDim x in, 180 MB, far more than the caches) times
+// one token on GOMAXPROCS workers, alternately with a streaming read of a
+// 256 MiB buffer split the same way (the AVX2 max kernel, four loads in
+// flight), so that both see the same machine. It reports both rates in
+// GB/s of weights read and x_stream, the product's fraction of the read's
+// bandwidth.
+func BenchmarkMatVecBandwidth(b *testing.B) {
+	buf := make([]float32, 64<<20)
+	for i := range buf {
+		buf[i] = float32(i % 255)
+	}
+	for _, s := range [][2]int{{11008, 4096}, {4096, 11008}} {
+		outDim, in := s[0], s[1]
+		rng := rand.New(rand.NewPCG(3, 3))
+		x, w, out := randSlice(rng, in), randSlice(rng, outDim*in), make([]float32, outDim)
+		b.Run(fmt.Sprintf("%dx%d/%s", outDim, in, defaultGemm.name()), func(b *testing.B) {
+			tm := newTeam()
+			defer tm.close()
+			workers := runtime.GOMAXPROCS(0)
+			read := &streamTask{buf: buf, max: make([]float32, workers)}
+			var tProduct, tRead time.Duration
+			for b.Loop() {
+				t0 := time.Now()
+				tm.run(workers, read)
+				t1 := time.Now()
+				matmul(tm, workers, out, x, w, 1, in, outDim)
+				tProduct += time.Since(t1)
+				tRead += t1.Sub(t0)
+			}
+			n := float64(b.N)
+			product := 4 * float64(outDim*in) * n / tProduct.Seconds() / 1e9
+			stream := 4 * float64(len(buf)) * n / tRead.Seconds() / 1e9
+			b.ReportMetric(product, "GB/s")
+			b.ReportMetric(stream, "stream_GB/s")
+			b.ReportMetric(product/stream, "x_stream")
+		})
+	}
+}
+
+// streamTask reads buf, each worker its share, as fast as loads go.
+type streamTask struct {
+	buf []float32
+	max []float32 // each worker's result, so that the reads are not dead code
+}
+
+func (s *streamTask) run(w, workers int) {
+	lo, hi := split(len(s.buf), 1024, w, workers)
+	s.max[w] = maxOf(s.buf[lo:hi])
+}
+
 // forwardFLOPs counts the multiply-adds (times 2) of one forward pass of T
 // tokens from position 0: the products and the attention.
 func forwardFLOPs(m *Model, T int) float64 {
