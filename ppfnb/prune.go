@@ -37,6 +37,10 @@ type Pruned struct {
 	CalibSeqLen int
 }
 
+// HeldOut is the calibration text after the calibration tokens: text the
+// pruning never saw, to measure on.
+func (p *Pruned) HeldOut() []int { return p.CalibIDs[p.CalibTokens:] }
+
 // Prune prunes lm as the options say, the chain `ppf prune` runs:
 // calibrate on the first CalibTokens tokens of the calibration text when
 // the method needs it, plan (the policy and the units each layer keeps,

@@ -157,7 +157,7 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	if *eval != "" {
 		evalPath := ppfnb.ResolveData(*eval)
-		ids, first := p.CalibIDs[p.CalibTokens:], p.CalibTokens
+		ids, first := p.HeldOut(), p.CalibTokens
 		if !samePath(evalPath, p.Calib) {
 			text, err := native.ReadText(evalPath)
 			if err != nil {

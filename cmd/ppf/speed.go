@@ -64,7 +64,7 @@ func runSpeed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if sl == 0 {
 		sl = min(256, m.SeqLen)
 	}
-	ids := p.CalibIDs[p.CalibTokens:]
+	ids := p.HeldOut()
 	ids = ids[:min(len(ids), *tokens)]
 	rep := speedReport{Model: f.model, Method: p.Plan.Method, Ratio: f.opt.Ratio, AchievedRatio: p.Plan.Policy.Ratio(prune.ShapeOf(m)),
 		Data: p.Calib, FirstToken: p.CalibTokens, SeqLen: sl, Repeat: *repeat, Backend: onBackend.Name(),

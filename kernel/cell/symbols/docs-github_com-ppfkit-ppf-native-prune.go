@@ -308,6 +308,7 @@ and no bias.`,
 
 Options sets NewPlan and PlanFor.
 
+func (o Options) NeedsStats() bool
 func (o Options) Shape(m *native.Model) Shape`,
 		"Options.Bias": `Bias BiasMode`,
 		"Options.Lambda": `Lambda float64
@@ -324,6 +325,11 @@ a negative value means none.`,
 
 MinGroups and MinChannels are the least every kept layer keeps; 0 means 1,
 a negative value means none.`,
+		"Options.NeedsStats": `func (o Options) NeedsStats() bool
+
+NeedsStats reports whether NewPlan needs calibration statistics for these
+options: every method but uniform, a score other than magnitude, or bias
+compensation asked for.`,
 		"Options.OutlierM": `OutlierM float64
 
 OWL's M: a weight is an outlier above M times its layer's mean score; 0 means 5`,

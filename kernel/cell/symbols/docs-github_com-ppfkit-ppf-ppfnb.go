@@ -4,49 +4,7 @@ package symbols
 
 func init() {
 	Docs["github.com/ppfkit/ppf/ppfnb"] = map[string]string{
-		"": `package ppfnb // import "github.com/ppfkit/ppf/ppfnb"
-
-Package ppfnb holds what a notebook cell (or the ppf command) calls.
-Its exported API has no generics, so the yaegi interpreter behind the Jupyter
-kernel can call all of it; the heavy work runs compiled in package native.
-Read it top down:
-
-# Models
-
-Load finds a model by name in $PPF_MODELS (or takes a path: a llama2.c
-checkpoint, a Hugging Face folder) with its tokenizer, and returns an LM:
-LM.Generate writes text, LM.Evaluate measures perplexity on a text file with the
-protocol of TextProtocol, and LM.UseBackend moves measurements to a GPU backend.
-
-# Pruning policies, measured
-
-An Evaluator is a model with its calibration and its text cut into disjoint
-slices (Slices: calibration, search, held-out report, WikiText-2). It measures
-any layer-wise policy (Evaluator.Measure, Evaluator.Fitness) with one fixed
-choice of units (FLAP's scores by default, see UnitsFLAP), and makes the
-baselines' policies (Evaluator.BaselinePolicy: uniform, Wanda-sp, OWL, FLAP,
-ShortGPT). Policies are predictor.Policy values: KV groups and MLP channels kept
-per layer; ToPrunePolicy and FromPrunePolicy convert to the engine's.
-
-# The PPF pipeline
-
-Collect measures sampled policies into a resumable dataset (sharded,
-then MergeShards); the predictor and the agent are trained on it in packages
-predictor and agent; Search looks for the best policy at one ratio on the
-predictor, verifying for real; RunExperiment runs all of it and measures every
-method on held-out text.
-
-# The duel
-
-RunDuel gives EvoPress, RandomSearch and PPF the same budget of real
-evaluations, counted in one Ledger through the Judge interface, and follows each
-one's best policy so far (DuelResult.Anytime, DuelResult.Plot).
-
-# Charts and display
-
-Every Plot* function returns a Figure, shown as an image when it is a cell's
-last expression; Sweep collects perplexities over methods and ratios as a table
-and a chart. Rich output during a cell (progress, tables) is package display.`,
+		"":             "package ppfnb // import \"github.com/ppfkit/ppf/ppfnb\"\n\nPackage ppfnb holds what a notebook cell (or the ppf command) calls.\nIts exported API has no generics, so the yaegi interpreter behind the Jupyter\nkernel can call all of it; the heavy work runs compiled in package native.\nRead it top down:\n\n# Models\n\nLoad finds a model by name in $PPF_MODELS (or takes a path: a llama2.c\ncheckpoint, a Hugging Face folder) with its tokenizer, and returns an LM:\nLM.Generate writes text, LM.Evaluate measures perplexity on a text file with the\nprotocol of TextProtocol, and LM.UseBackend moves measurements to a GPU backend.\n\n# Pruning one model\n\nPrune runs the chain `ppf prune` runs (calibrate when the method needs it,\nplan, slice) and returns a Pruned: the smaller model as an LM, with its plan and\ncalibration; LM.Save writes it with its tokenizer so that Load reads it back.\n\n# Pruning policies, measured\n\nAn Evaluator is a model with its calibration and its text cut into disjoint\nslices (Slices: calibration, search, held-out report, WikiText-2). It measures\nany layer-wise policy (Evaluator.Measure, Evaluator.Fitness) with one fixed\nchoice of units (FLAP's scores by default, see UnitsFLAP), and makes the\nbaselines' policies (Evaluator.BaselinePolicy: uniform, Wanda-sp, OWL, FLAP,\nShortGPT). Policies are predictor.Policy values: KV groups and MLP channels kept\nper layer; ToPrunePolicy and FromPrunePolicy convert to the engine's.\n\n# The PPF pipeline\n\nCollect measures sampled policies into a resumable dataset (sharded,\nthen MergeShards); the predictor and the agent are trained on it in packages\npredictor and agent; Search looks for the best policy at one ratio on the\npredictor, verifying for real; RunExperiment runs all of it and measures every\nmethod on held-out text.\n\n# The duel\n\nRunDuel gives EvoPress, RandomSearch and PPF the same budget of real\nevaluations, counted in one Ledger through the Judge interface, and follows each\none's best policy so far (DuelResult.Anytime, DuelResult.Plot).\n\n# Charts and display\n\nEvery Plot* function returns a Figure, shown as an image when it is a cell's\nlast expression; Sweep collects perplexities over methods and ratios as a table\nand a chart. Rich output during a cell (progress, tables) is package display.",
 		"AnytimePoint": "type AnytimePoint struct {\n\tTokens int64   `json:\"tokens\"` // real evaluation tokens spent\n\tHas    bool    `json:\"has\"`    // the method had a policy by then (PPF has none while it collects)\n\tReport float64 `json:\"report,omitempty\"`\n\tWiki   float64 `json:\"wiki,omitempty\"`\n}\n\nAnytimePoint is a search's incumbent judged on the report texts once a share of\nthe budget was spent.",
 		"AnytimePoint.Has": `Has bool
 
@@ -1069,6 +1027,73 @@ notebook with many of them grows by that much each.`,
 
 PredictorWidgetFiles is PredictorWidget for files on disk: a predictor file and,
 optionally, its agent file ("" for none).`,
+		"Prune": "func Prune(ctx context.Context, lm *LM, o PruneOptions) (*Pruned, error)\n\nPrune prunes lm as the options say, the chain `ppf prune` runs: calibrate on\nthe first CalibTokens tokens of the calibration text when the method needs it,\nplan (the policy and the units each layer keeps, with compensation biases),\nand slice the model to the plan. lm is left dense.",
+		"PruneOptions": `type PruneOptions struct {
+	prune.Options
+	Calib       string // calibration text, a path or a file under native.DataDir() [DefaultText]
+	CalibTokens int    // tokens from the start of Calib that calibrate [prune.DefaultCalibTokens]
+	CalibSeqLen int    // calibration window, at most the model's context [prune.DefaultCalibSeqLen]
+
+	Progress func(done, total int) // calibration windows, when the method calibrates
+}
+
+PruneOptions sets Prune: the engine's options (method, ratio, score, bias,
+minimums, OWL's settings, seed) and the calibration. Zero values take the
+defaults in brackets.`,
+		"PruneOptions.Calib": `Calib string
+
+calibration text, a path or a file under native.DataDir() DefaultText`,
+		"PruneOptions.CalibSeqLen": `CalibSeqLen int
+
+calibration window, at most the model's context prune.DefaultCalibSeqLen`,
+		"PruneOptions.CalibTokens": `CalibTokens int
+
+tokens from the start of Calib that calibrate prune.DefaultCalibTokens`,
+		"PruneOptions.Options": `prune.Options (embedded)`,
+		"PruneOptions.Progress": `Progress func(done, total int)
+
+calibration windows, when the method calibrates`,
+		"Pruned": `type Pruned struct {
+	// LM is the sliced model with the dense model's tokenizer: Evaluate,
+	// Generate and Save it as any other.
+	*LM
+	Dense *LM
+	Plan  *prune.Plan
+	Stats *prune.Stats // nil when the method needed no calibration
+
+	Calib       string // the calibration text's path
+	CalibIDs    []int  // the whole calibration text, tokenized once with BOS
+	CalibTokens int    // CalibIDs[:CalibTokens] calibrated (when Stats is not nil)
+	CalibSeqLen int
+}
+
+Pruned is a model pruned by Prune, with what made it.
+
+func Prune(ctx context.Context, lm *LM, o PruneOptions) (*Pruned, error)
+func (p *Pruned) HeldOut() []int`,
+		"Pruned.Calib": `Calib string
+
+the calibration text's path`,
+		"Pruned.CalibIDs": `CalibIDs []int
+
+the whole calibration text, tokenized once with BOS`,
+		"Pruned.CalibSeqLen": `CalibSeqLen int`,
+		"Pruned.CalibTokens": `CalibTokens int
+
+CalibIDs[:CalibTokens] calibrated (when Stats is not nil)`,
+		"Pruned.Dense": `Dense *LM`,
+		"Pruned.HeldOut": `func (p *Pruned) HeldOut() []int
+
+HeldOut is the calibration text after the calibration tokens: text the pruning
+never saw, to measure on.`,
+		"Pruned.LM": `*LM (embedded)
+
+LM is the sliced model with the dense model's tokenizer: Evaluate, Generate and
+Save it as any other.`,
+		"Pruned.Plan": `Plan *prune.Plan`,
+		"Pruned.Stats": `Stats *prune.Stats
+
+nil when the method needed no calibration`,
 		"RandomSearch": `func RandomSearch(ctx context.Context, j Judge, space predictor.Space, starts []Start, opt RandomSearchOptions) (*SearchRun, error)
 
 RandomSearch measures random policies at one ratio on the whole search slice
