@@ -2,6 +2,12 @@
 // and tokenize with Llama-family checkpoints, and run the PPF pipeline on
 // one machine or as Slurm jobs (ppf slurm). Run it with no arguments for
 // a demonstration on stories260K; `ppf help` lists the commands.
+//
+// Each command is a thin layer over package ppfnb, in the file of its
+// name: generate, eval, tokenize and the demo (engine.go), prune, speed,
+// collect, train-predictor and train-agent (train.go), search, predict,
+// experiment, duel, slurm and serve. Flags are validated in flags.go;
+// docs/cli.md is generated from the commands' help.
 package main
 
 import (

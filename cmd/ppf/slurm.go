@@ -35,7 +35,7 @@ import (
 //
 // Running the same command again after a failure submits an array of
 // only the unfinished shards. The same jobs as a Kubernetes Indexed Job
-// are in ppfslurm_jobs.go.
+// are in slurm_jobs.go.
 
 // slurmRun is one `ppf slurm` command line, resolved.
 type slurmRun struct {
