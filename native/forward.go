@@ -220,6 +220,10 @@ func (a *attentionTask) run(w, workers int) {
 	group := l.NumHeads / l.NumKVHeads
 	sc := a.sc[w]
 	lo, hi := split(l.NumHeads, 1, w, workers)
+	if T == 1 {
+		a.decode(sc, lo, hi)
+		return
+	}
 	for h := lo; h < hi; h++ {
 		if l.HeadMask != nil && !l.HeadMask[h] {
 			for t := 0; t < T; t++ {
@@ -243,6 +247,40 @@ func (a *attentionTask) run(w, workers int) {
 			}
 			a.g.nn(sc, a.out[t0*qDim+h*hd:], qDim, att, n, a.values[kvOff:], kvDim, tq, n, hd)
 		}
+	}
+}
+
+// decode is run for the one query of a decoding step, heads [lo, hi):
+// the query heads that share a key/value head are scored one at a time,
+// then weigh the values together, so that the vector-matrix kernels run
+// their chains side by side. Each head's sums are those of run's.
+func (a *attentionTask) decode(sc *scratch, lo, hi int) {
+	l, hd, n := a.l, a.hd, a.pos+1
+	qDim, kvDim := l.NumHeads*hd, l.NumKVHeads*hd
+	group := l.NumHeads / l.NumKVHeads
+	for h0 := lo; h0 < hi; {
+		if l.HeadMask != nil && !l.HeadMask[h0] {
+			clear(a.out[h0*hd : (h0+1)*hd])
+			h0++
+			continue
+		}
+		// the kept heads from h0 on that read h0's key/value head
+		h1 := h0 + 1
+		for h1 < min(hi, (h0/group+1)*group, h0+queryBlock) && (l.HeadMask == nil || l.HeadMask[h1]) {
+			h1++
+		}
+		kvOff := (h0 / group) * hd
+		att := sc.scores[:(h1-h0)*n]
+		for h := h0; h < h1; h++ {
+			row := att[(h-h0)*n : (h-h0+1)*n]
+			a.g.nt(sc, row, n, a.q[h*hd:], qDim, a.keys[kvOff:], kvDim, 1, hd, 0, n)
+			for p := range row {
+				row[p] *= a.scale
+			}
+			softmax(row)
+		}
+		a.g.nn(sc, a.out[h0*hd:], hd, att, n, a.values[kvOff:], kvDim, h1-h0, n, hd)
+		h0 = h1
 	}
 }
 

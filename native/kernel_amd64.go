@@ -153,18 +153,42 @@ func mvavx2_16(k int, w *float32, ldw int, x *float32, out *float32)
 //go:noescape
 func mvavx2_32(k int, w *float32, ldw int, x *float32, out *float32)
 
-// The vector-matrix kernels by vectors of 8 columns: c[j] =
-// Σ_p a[p]·b[p*ldb+j] for j < 8·vectors, p < k, summed as the gemm
-// kernels sum.
+// vmavx2 holds the vector-matrix kernels by vectors of 8 columns and
+// rows: c[r*ldc+j] = Σ_p a[r*lda+p]·b[p*ldb+j] for j < 8·vectors,
+// p < k, summed as the gemm kernels sum; nil where there is none.
+var vmavx2 = [9][9]vecmatKernel{
+	1: {1: vmavx2_1_1, 2: vmavx2_1_2, 4: vmavx2_1_4, 8: vmavx2_1_8},
+	2: {1: vmavx2_2_1, 2: vmavx2_2_2, 4: vmavx2_2_4},
+	4: {1: vmavx2_4_1, 2: vmavx2_4_2},
+	8: {1: vmavx2_8_1},
+}
 
 //go:noescape
-func vmavx2_1(k int, a *float32, b *float32, ldb int, c *float32)
+func vmavx2_1_1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
-func vmavx2_2(k int, a *float32, b *float32, ldb int, c *float32)
+func vmavx2_1_2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
-func vmavx2_4(k int, a *float32, b *float32, ldb int, c *float32)
+func vmavx2_1_4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
-func vmavx2_8(k int, a *float32, b *float32, ldb int, c *float32)
+func vmavx2_1_8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func vmavx2_2_1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func vmavx2_2_2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func vmavx2_2_4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func vmavx2_4_1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func vmavx2_4_2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func vmavx2_8_1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)

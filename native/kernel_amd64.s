@@ -6266,95 +6266,131 @@ mvavx2_32_done:
 	VZEROUPPER
 	RET
 
-// func vmavx2_1(k int, a *float32, b *float32, ldb int, c *float32)
-TEXT ·vmavx2_1(SB), NOSPLIT, $0-40
+// func vmavx2_1_1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_1_1(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
 	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
 	VXORPS Y0, Y0, Y0
 	TESTQ CX, CX
-	JZ vmavx2_1_store
-vmavx2_1_loop:
-	VBROADCASTSS (SI), Y15
-	VFMADD231PS 0(DI), Y15, Y0
+	JZ vmavx2_1_1_store
+vmavx2_1_1_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
 	ADDQ $4, SI
 	ADDQ R8, DI
 	DECQ CX
-	JNZ vmavx2_1_loop
-vmavx2_1_store:
+	JNZ vmavx2_1_1_loop
+vmavx2_1_1_store:
 	VMOVUPS Y0, 0(DX)
 	VZEROUPPER
 	RET
 
-// func vmavx2_2(k int, a *float32, b *float32, ldb int, c *float32)
-TEXT ·vmavx2_2(SB), NOSPLIT, $0-40
+// func vmavx2_1_2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_1_2(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
 	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	TESTQ CX, CX
-	JZ vmavx2_2_store
-vmavx2_2_loop:
-	VBROADCASTSS (SI), Y15
-	VFMADD231PS 0(DI), Y15, Y0
-	VFMADD231PS 32(DI), Y15, Y1
+	JZ vmavx2_1_2_store
+vmavx2_1_2_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VBROADCASTSS (SI)(R9*1), Y9
+	VFMADD231PS 0(DI), Y9, Y1
 	ADDQ $4, SI
 	ADDQ R8, DI
 	DECQ CX
-	JNZ vmavx2_2_loop
-vmavx2_2_store:
+	JNZ vmavx2_1_2_loop
+vmavx2_1_2_store:
 	VMOVUPS Y0, 0(DX)
-	VMOVUPS Y1, 32(DX)
+	ADDQ R10, DX
+	VMOVUPS Y1, 0(DX)
 	VZEROUPPER
 	RET
 
-// func vmavx2_4(k int, a *float32, b *float32, ldb int, c *float32)
-TEXT ·vmavx2_4(SB), NOSPLIT, $0-40
+// func vmavx2_1_4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_1_4(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
 	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	TESTQ CX, CX
-	JZ vmavx2_4_store
-vmavx2_4_loop:
-	VBROADCASTSS (SI), Y15
-	VFMADD231PS 0(DI), Y15, Y0
-	VFMADD231PS 32(DI), Y15, Y1
-	VFMADD231PS 64(DI), Y15, Y2
-	VFMADD231PS 96(DI), Y15, Y3
+	JZ vmavx2_1_4_store
+vmavx2_1_4_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VBROADCASTSS (SI)(R9*1), Y9
+	VFMADD231PS 0(DI), Y9, Y1
+	VBROADCASTSS (SI)(R9*2), Y10
+	VFMADD231PS 0(DI), Y10, Y2
+	VBROADCASTSS (SI)(R11*1), Y11
+	VFMADD231PS 0(DI), Y11, Y3
 	ADDQ $4, SI
 	ADDQ R8, DI
 	DECQ CX
-	JNZ vmavx2_4_loop
-vmavx2_4_store:
+	JNZ vmavx2_1_4_loop
+vmavx2_1_4_store:
 	VMOVUPS Y0, 0(DX)
-	VMOVUPS Y1, 32(DX)
-	VMOVUPS Y2, 64(DX)
-	VMOVUPS Y3, 96(DX)
+	ADDQ R10, DX
+	VMOVUPS Y1, 0(DX)
+	ADDQ R10, DX
+	VMOVUPS Y2, 0(DX)
+	ADDQ R10, DX
+	VMOVUPS Y3, 0(DX)
 	VZEROUPPER
 	RET
 
-// func vmavx2_8(k int, a *float32, b *float32, ldb int, c *float32)
-TEXT ·vmavx2_8(SB), NOSPLIT, $0-40
+// func vmavx2_1_8(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_1_8(SB), NOSPLIT, $0-56
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ ldb+24(FP), R8
-	MOVQ c+32(FP), DX
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
 	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -6364,22 +6400,310 @@ TEXT ·vmavx2_8(SB), NOSPLIT, $0-40
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	TESTQ CX, CX
-	JZ vmavx2_8_store
-vmavx2_8_loop:
-	VBROADCASTSS (SI), Y15
-	VFMADD231PS 0(DI), Y15, Y0
-	VFMADD231PS 32(DI), Y15, Y1
-	VFMADD231PS 64(DI), Y15, Y2
-	VFMADD231PS 96(DI), Y15, Y3
-	VFMADD231PS 128(DI), Y15, Y4
-	VFMADD231PS 160(DI), Y15, Y5
-	VFMADD231PS 192(DI), Y15, Y6
-	VFMADD231PS 224(DI), Y15, Y7
+	JZ vmavx2_1_8_store
+vmavx2_1_8_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VBROADCASTSS (SI)(R9*1), Y9
+	VFMADD231PS 0(DI), Y9, Y1
+	VBROADCASTSS (SI)(R9*2), Y10
+	VFMADD231PS 0(DI), Y10, Y2
+	VBROADCASTSS (SI)(R11*1), Y11
+	VFMADD231PS 0(DI), Y11, Y3
+	VBROADCASTSS (SI)(R9*4), Y12
+	VFMADD231PS 0(DI), Y12, Y4
+	VBROADCASTSS (SI)(R12*1), Y13
+	VFMADD231PS 0(DI), Y13, Y5
+	VBROADCASTSS (SI)(R11*2), Y14
+	VFMADD231PS 0(DI), Y14, Y6
+	VBROADCASTSS (SI)(R13*1), Y15
+	VFMADD231PS 0(DI), Y15, Y7
 	ADDQ $4, SI
 	ADDQ R8, DI
 	DECQ CX
-	JNZ vmavx2_8_loop
-vmavx2_8_store:
+	JNZ vmavx2_1_8_loop
+vmavx2_1_8_store:
+	VMOVUPS Y0, 0(DX)
+	ADDQ R10, DX
+	VMOVUPS Y1, 0(DX)
+	ADDQ R10, DX
+	VMOVUPS Y2, 0(DX)
+	ADDQ R10, DX
+	VMOVUPS Y3, 0(DX)
+	ADDQ R10, DX
+	VMOVUPS Y4, 0(DX)
+	ADDQ R10, DX
+	VMOVUPS Y5, 0(DX)
+	ADDQ R10, DX
+	VMOVUPS Y6, 0(DX)
+	ADDQ R10, DX
+	VMOVUPS Y7, 0(DX)
+	VZEROUPPER
+	RET
+
+// func vmavx2_2_1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_2_1(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	TESTQ CX, CX
+	JZ vmavx2_2_1_store
+vmavx2_2_1_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 32(DI), Y8, Y1
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ vmavx2_2_1_loop
+vmavx2_2_1_store:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VZEROUPPER
+	RET
+
+// func vmavx2_2_2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_2_2(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ vmavx2_2_2_store
+vmavx2_2_2_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 32(DI), Y8, Y1
+	VBROADCASTSS (SI)(R9*1), Y9
+	VFMADD231PS 0(DI), Y9, Y2
+	VFMADD231PS 32(DI), Y9, Y3
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ vmavx2_2_2_loop
+vmavx2_2_2_store:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R10, DX
+	VMOVUPS Y2, 0(DX)
+	VMOVUPS Y3, 32(DX)
+	VZEROUPPER
+	RET
+
+// func vmavx2_2_4(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_2_4(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ vmavx2_2_4_store
+vmavx2_2_4_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 32(DI), Y8, Y1
+	VBROADCASTSS (SI)(R9*1), Y9
+	VFMADD231PS 0(DI), Y9, Y2
+	VFMADD231PS 32(DI), Y9, Y3
+	VBROADCASTSS (SI)(R9*2), Y10
+	VFMADD231PS 0(DI), Y10, Y4
+	VFMADD231PS 32(DI), Y10, Y5
+	VBROADCASTSS (SI)(R11*1), Y11
+	VFMADD231PS 0(DI), Y11, Y6
+	VFMADD231PS 32(DI), Y11, Y7
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ vmavx2_2_4_loop
+vmavx2_2_4_store:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ R10, DX
+	VMOVUPS Y2, 0(DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ R10, DX
+	VMOVUPS Y4, 0(DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ R10, DX
+	VMOVUPS Y6, 0(DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
+
+// func vmavx2_4_1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_4_1(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ vmavx2_4_1_store
+vmavx2_4_1_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 32(DI), Y8, Y1
+	VFMADD231PS 64(DI), Y8, Y2
+	VFMADD231PS 96(DI), Y8, Y3
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ vmavx2_4_1_loop
+vmavx2_4_1_store:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	VZEROUPPER
+	RET
+
+// func vmavx2_4_2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_4_2(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ vmavx2_4_2_store
+vmavx2_4_2_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 32(DI), Y8, Y1
+	VFMADD231PS 64(DI), Y8, Y2
+	VFMADD231PS 96(DI), Y8, Y3
+	VBROADCASTSS (SI)(R9*1), Y9
+	VFMADD231PS 0(DI), Y9, Y4
+	VFMADD231PS 32(DI), Y9, Y5
+	VFMADD231PS 64(DI), Y9, Y6
+	VFMADD231PS 96(DI), Y9, Y7
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ vmavx2_4_2_loop
+vmavx2_4_2_store:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+	ADDQ R10, DX
+	VMOVUPS Y4, 0(DX)
+	VMOVUPS Y5, 32(DX)
+	VMOVUPS Y6, 64(DX)
+	VMOVUPS Y7, 96(DX)
+	VZEROUPPER
+	RET
+
+// func vmavx2_8_1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+TEXT ·vmavx2_8_1(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R9
+	MOVQ b+24(FP), DI
+	MOVQ ldb+32(FP), R8
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	SHLQ $2, R9
+	SHLQ $2, R8
+	SHLQ $2, R10
+	LEAQ (R9)(R9*2), R11
+	LEAQ (R9)(R9*4), R12
+	LEAQ (R11)(R9*4), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	TESTQ CX, CX
+	JZ vmavx2_8_1_store
+vmavx2_8_1_loop:
+	VBROADCASTSS (SI), Y8
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 32(DI), Y8, Y1
+	VFMADD231PS 64(DI), Y8, Y2
+	VFMADD231PS 96(DI), Y8, Y3
+	VFMADD231PS 128(DI), Y8, Y4
+	VFMADD231PS 160(DI), Y8, Y5
+	VFMADD231PS 192(DI), Y8, Y6
+	VFMADD231PS 224(DI), Y8, Y7
+	ADDQ $4, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ vmavx2_8_1_loop
+vmavx2_8_1_store:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
 	VMOVUPS Y2, 64(DX)

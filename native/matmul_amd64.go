@@ -92,8 +92,8 @@ func (g *gemmSIMD) nn(sc *scratch, out []float32, ldc int, a []float32, lda int,
 		return
 	}
 	_, _, _ = a[(n-1)*lda+k-1], b[(k-1)*ldb+m-1], out[(n-1)*ldc+m-1]
-	if n == 1 {
-		j := vecMat(out, a, b, ldb, k, m)
+	if n <= maxVecMatRows {
+		j := vecMat(out, ldc, a, lda, b, ldb, n, k, m)
 		if j == m {
 			return
 		}

@@ -41,25 +41,43 @@ func matVec(sc *scratch, out, x, w []float32, ldw, in, lo, hi int) {
 	copy(out[j:hi], sc.tile[:r])
 }
 
-// vecMat computes out[j] = Σ_p a[p]·b[p*ldb+j] for p < k and the columns
-// j < m that fill whole vectors of 8, and returns how many columns it
-// computed: the m%8 left at the end are for the packing kernels.
-// This is attention's weights times the values for one query: rows of b
-// already run along j, so nothing needs packing. The caller has checked
-// the bounds.
-func vecMat(out, a, b []float32, ldb, k, m int) int {
+// vecmatKernel is the signature of the vmavx2 kernels.
+type vecmatKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// maxVecMatRows is the most rows of a that vecMat takes: attention's
+// queries that share a key/value head, decoding; more rows amortise a
+// packed panel.
+const maxVecMatRows = 8
+
+// vecMat computes out[t*ldc+j] = Σ_p a[t*lda+p]·b[p*ldb+j] for t < n
+// (at most maxVecMatRows), p < k and the columns j < m that fill whole
+// vectors of 8, and returns how many columns it computed: the m%8 left at
+// the end are for the packing kernels. This is attention's weights times
+// the values for the few queries of a decoding step: rows of b already
+// run along j, so nothing needs packing. The caller has checked the bounds.
+func vecMat(out []float32, ldc int, a []float32, lda int, b []float32, ldb, n, k, m int) int {
 	j := 0
-	for _, v := range [...]struct {
-		n    int
-		kern func(k int, a *float32, b *float32, ldb int, c *float32)
-	}{{64, vmavx2_8}, {32, vmavx2_4}, {16, vmavx2_2}, {8, vmavx2_1}} {
-		for ; j+v.n <= m; j += v.n {
-			v.kern(k, &a[0], &b[j], ldb, &out[j])
+	for _, v := range [...]int{8, 4, 2, 1} {
+		for ; j+8*v <= m; j += 8 * v {
+			for t := 0; t < n; {
+				r := vecMatRows(v, n-t)
+				vmavx2[v][r](k, &a[t*lda], lda, &b[j], ldb, &out[t*ldc+j], ldc)
+				t += r
+			}
 		}
 	}
 	return j
 }
 
+// vecMatRows returns the most rows, at most n, of a vmavx2 kernel of v
+// vectors.
+func vecMatRows(v, n int) int {
+	for r := min(n, len(vmavx2[v])-1); ; r-- {
+		if vmavx2[v][r] != nil {
+			return r
+		}
+	}
+}
 // setPeriod returns after how many rows of ldw floats a row starts in the
 // same L1 cache set again (sets repeat every 4 KiB on the CPUs this
 // runs on). The kernel for 32 rows reads a line of every row, quarter by

@@ -7,21 +7,21 @@ import (
 	"testing"
 )
 
-// Decoding's products (one token: matrix-vector for x · wᵀ, vector-matrix
-// for attention's weights times values) take their own kernels. A token
-// must still get the bits a batch gives it, over ragged rows, columns and
-// depths, and strided operands.
+// Decoding's products (one token: matrix-vector for x · wᵀ; a few
+// queries: vector-matrix for attention's weights times values) take their
+// own kernels. A token must still get the bits a batch (packed panels)
+// gives it, over ragged rows, columns and depths, and strided operands.
 func TestOneTokenMatchesBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	depths := []int{1, 3, 4, 7, 8, 12, 15, 16, 17, 33, 64, 172, 301}
 	widths := []int{1, 5, 8, 9, 16, 17, 24, 31, 33, 70, 130}
-	const n = 3
+	const n = 11 // more than maxVecMatRows and the packing kernels' rows
 	for _, g := range gemms() {
 		for _, in := range depths {
 			for _, m := range widths {
 				ldx, ldw, ldc := in+2, in+5, m+3
 				x, w := randSlice(rng, n*ldx), randSlice(rng, m*ldw)
-				batch, one := make([]float32, n*ldc), randSlice(rng, ldc)
+				batch, one := make([]float32, n*ldc), randSlice(rng, n*ldc)
 				lo := min(m-1, 16)
 				g.nt(newScratch(), batch, ldc, x, ldx, w, ldw, n, in, lo, m)
 				g.nt(newScratch(), one, ldc, x, ldx, w, ldw, 1, in, lo, m)
@@ -30,8 +30,12 @@ func TestOneTokenMatchesBatch(t *testing.T) {
 				lda, ldb := in+1, m+4
 				a, b := randSlice(rng, n*lda), randSlice(rng, in*ldb)
 				g.nn(newScratch(), batch, ldc, a, lda, b, ldb, n, in, m)
-				g.nn(newScratch(), one, ldc, a, lda, b, ldb, 1, in, m)
-				sameBits(t, fmt.Sprintf("%s nn k=%d m=%d", g.name(), in, m), one[:m], batch[:m])
+				for _, rows := range []int{1, 3, 8} {
+					g.nn(newScratch(), one, ldc, a, lda, b, ldb, rows, in, m)
+					for r := 0; r < rows; r++ {
+						sameBits(t, fmt.Sprintf("%s nn k=%d m=%d row %d of %d", g.name(), in, m, r, rows), one[r*ldc:r*ldc+m], batch[r*ldc:r*ldc+m])
+					}
+				}
 			}
 		}
 	}
@@ -78,4 +82,28 @@ func TestDecodeSeesEditedWeights(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameBits(t, "logits after the edit", got, full[(len(tokens)-1)*m.VocabSize:])
+}
+
+// Decoding scores the query heads of a key/value head together; with some
+// heads masked (pruned), a token must still get its prefill's bits.
+func TestDecodeMatchesPrefillWithMaskedHeads(t *testing.T) {
+	m := RandomModel(Config{Dim: 64, HiddenDim: 96, NumLayers: 2, NumHeads: 8, NumKVHeads: 2, HeadDim: 8,
+		VocabSize: 50, SeqLen: 32, RopeTheta: 10000, NormEps: 1e-5}, 17)
+	m.Layers[0].HeadMask = []bool{true, false, true, true, false, false, true, true}
+	m.Layers[1].HeadMask = []bool{false, true, true, true, true, true, true, false}
+	tokens := []int{3, 1, 4, 1, 5, 9, 2, 6, 5, 3}
+	ctx := context.Background()
+	full, err := NewState(m, len(tokens), 0).Forward(ctx, tokens, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full = append([]float32(nil), full...)
+	s := NewState(m, 1, 0)
+	for p, tok := range tokens {
+		got, err := s.Forward(ctx, []int{tok}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameBits(t, fmt.Sprintf("position %d", p), got, full[p*m.VocabSize:(p+1)*m.VocabSize])
+	}
 }

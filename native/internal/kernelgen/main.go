@@ -69,9 +69,8 @@ func main() {
 	for _, n := range mvGroups {
 		g.matvec(n, n == 4)
 	}
-	vmVectors := []int{1, 2, 4, 8}
-	for _, v := range vmVectors {
-		g.vecmat(v)
+	for _, vr := range vecmatShapes {
+		g.vecmat(vr[0], vr[1])
 	}
 	decl.p("")
 	decl.p("// packNT8 is packNT for 8 full rows and k a multiple of 8.")
@@ -79,7 +78,7 @@ func main() {
 	decl.p("//go:noescape")
 	decl.p("func packNT8(k int, w *float32, ldw int, dst *float32, nr int)")
 	decl.matvecDecl(mvGroups)
-	decl.vecmatDecl(vmVectors)
+	decl.vecmatDecl()
 	for _, f := range []struct {
 		name string
 		b    *bytes.Buffer

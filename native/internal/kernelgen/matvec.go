@@ -138,43 +138,81 @@ NAME_k:
 	g.p("\tRET")
 }
 
-// vecmat writes vmavx2_V for V vectors of 8 columns: the product of one
-// token's attention weights and the values, read as stored.
+// vecmat writes vmavx2_V_R for V vectors of 8 columns and R rows: R
+// queries' attention weights times the values, read as stored.
 //
-//	for j := 0; j < 8*V; j++ {
-//		s := 0
-//		for p := 0; p < k; p++ {
-//			s = fma(a[p], b[p*ldb+j], s)
+//	for r := 0; r < R; r++ {
+//		for j := 0; j < 8*V; j++ {
+//			s := 0
+//			for p := 0; p < k; p++ {
+//				s = fma(a[r*lda+p], b[p*ldb+j], s)
+//			}
+//			c[r*ldc+j] = s
 //		}
-//		c[j] = s
 //	}
 //
-// Rows of b are already along j, so each p is one broadcast and V fused
-// multiply-adds, with nothing to pack or transpose.
-func (g *gen) vecmat(v int) {
-	name := fmt.Sprintf("vmavx2_%d", v)
-	g.text(name, "k int, a *float32, b *float32, ldb int, c *float32", "CX", "SI", "DI", "R8", "DX")
-	g.p("\tSHLQ $2, R8")
-	for i := 0; i < v; i++ {
+// Rows of b already run along j, so each p is one broadcast per row and V
+// fused multiply-adds, with nothing to pack or transpose. Each
+// accumulator is a chain of k dependent adds; R·V of them side by side
+// (the query heads that share a key/value head) keep the adders busy when
+// heads are only 8 wide.
+func (g *gen) vecmat(v, r int) {
+	name := fmt.Sprintf("vmavx2_%d_%d", v, r)
+	g.text(name, "k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int", "CX", "SI", "R9", "DI", "R8", "DX", "R10")
+	g.p("\tSHLQ $2, R9\n\tSHLQ $2, R8\n\tSHLQ $2, R10")
+	g.p("\tLEAQ (R9)(R9*2), R11\n\tLEAQ (R9)(R9*4), R12\n\tLEAQ (R11)(R9*4), R13")
+	rowAddr := []string{"(SI)", "(SI)(R9*1)", "(SI)(R9*2)", "(SI)(R11*1)", "(SI)(R9*4)", "(SI)(R12*1)", "(SI)(R11*2)", "(SI)(R13*1)"}
+	for i := 0; i < v*r; i++ {
 		g.p("\tVXORPS Y%d, Y%d, Y%d", i, i, i)
 	}
-	g.p("\tTESTQ CX, CX")
-	g.p("\tJZ %s_store", name)
-	g.p("%s_loop:", name)
-	g.p("\tVBROADCASTSS (SI), Y15")
-	for i := 0; i < v; i++ {
-		g.p("\tVFMADD231PS %d(DI), Y15, Y%d", 32*i, i)
+	g.p("\tTESTQ CX, CX\n\tJZ %s_store\n%s_loop:", name, name)
+	for q := 0; q < r; q++ {
+		g.p("\tVBROADCASTSS %s, Y%d", rowAddr[q], 8+q)
+		for i := 0; i < v; i++ {
+			g.p("\tVFMADD231PS %d(DI), Y%d, Y%d", 32*i, 8+q, q*v+i)
+		}
 	}
-	g.p("\tADDQ $4, SI")
-	g.p("\tADDQ R8, DI")
-	g.p("\tDECQ CX")
-	g.p("\tJNZ %s_loop", name)
-	g.p("%s_store:", name)
-	for i := 0; i < v; i++ {
-		g.p("\tVMOVUPS Y%d, %d(DX)", i, 32*i)
+	g.p("\tADDQ $4, SI\n\tADDQ R8, DI\n\tDECQ CX\n\tJNZ %s_loop\n%s_store:", name, name)
+	for q := 0; q < r; q++ {
+		for i := 0; i < v; i++ {
+			g.p("\tVMOVUPS Y%d, %d(DX)", q*v+i, 32*i)
+		}
+		if q < r-1 {
+			g.p("\tADDQ R10, DX")
+		}
 	}
-	g.p("\tVZEROUPPER")
-	g.p("\tRET")
+	g.p("\tVZEROUPPER\n\tRET")
+}
+
+// vecmatShapes are the (V, R) of the vecmat kernels: R·V accumulators of
+// the 16 registers, R broadcasts beside them.
+var vecmatShapes = [][2]int{{1, 1}, {1, 2}, {1, 4}, {1, 8}, {2, 1}, {2, 2}, {2, 4}, {4, 1}, {4, 2}, {8, 1}}
+
+// vecmatDecl writes the Go declarations of the vecmat kernels and their
+// table.
+func (g *gen) vecmatDecl() {
+	g.p("")
+	g.p("// vmavx2 holds the vector-matrix kernels by vectors of 8 columns and")
+	g.p("// rows: c[r*ldc+j] = Σ_p a[r*lda+p]·b[p*ldb+j] for j < 8·vectors,")
+	g.p("// p < k, summed as the gemm kernels sum; nil where there is none.")
+	g.p("var vmavx2 = [9][9]vecmatKernel{")
+	for i, vr := range vecmatShapes {
+		if i == 0 || vecmatShapes[i-1][0] != vr[0] {
+			fmt.Fprintf(&g.b, "\t%d: {", vr[0])
+		} else {
+			fmt.Fprintf(&g.b, ", ")
+		}
+		fmt.Fprintf(&g.b, "%d: vmavx2_%d_%d", vr[1], vr[0], vr[1])
+		if i == len(vecmatShapes)-1 || vecmatShapes[i+1][0] != vr[0] {
+			g.p("},")
+		}
+	}
+	g.p("}")
+	for _, vr := range vecmatShapes {
+		g.p("")
+		g.p("//go:noescape")
+		g.p("func vmavx2_%d_%d(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)", vr[0], vr[1])
+	}
 }
 
 // matvecDecl writes the Go declarations of the matvec kernels.
@@ -186,18 +224,5 @@ func (g *gen) matvecDecl(groups []int) {
 		g.p("")
 		g.p("//go:noescape")
 		g.p("func mvavx2_%d(k int, w *float32, ldw int, x *float32, out *float32)", 8*n)
-	}
-}
-
-// vecmatDecl writes the Go declarations of the vecmat kernels.
-func (g *gen) vecmatDecl(vectors []int) {
-	g.p("")
-	g.p("// The vector-matrix kernels by vectors of 8 columns: c[j] =")
-	g.p("// Σ_p a[p]·b[p*ldb+j] for j < 8·vectors, p < k, summed as the gemm")
-	g.p("// kernels sum.")
-	for _, v := range vectors {
-		g.p("")
-		g.p("//go:noescape")
-		g.p("func vmavx2_%d(k int, a *float32, b *float32, ldb int, c *float32)", v)
 	}
 }
