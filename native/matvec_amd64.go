@@ -78,6 +78,7 @@ func vecMatRows(v, n int) int {
 		}
 	}
 }
+
 // setPeriod returns after how many rows of ldw floats a row starts in the
 // same L1 cache set again (sets repeat every 4 KiB on the CPUs this
 // runs on). The kernel for 32 rows reads a line of every row, quarter by
