@@ -164,181 +164,39 @@ func RunExperiment(ctx context.Context, o ExperimentOptions) (*ExperimentResult,
 	if len(o.Ratios) == 0 {
 		return nil, fmt.Errorf("no ratios: pass at least one, e.g. 0.1,0.2,0.3,0.4,0.5")
 	}
-	res := &ExperimentResult{Options: o, Timing: Timing{Stages: map[string]float64{}}}
-	stageStart := time.Now()
-	stage := func(name string) {
-		if o.Stage != nil {
-			o.Stage(name)
-		}
-		stageStart = time.Now()
-	}
-	endStage := func(name string) { res.Timing.Stages[name] = time.Since(stageStart).Seconds() }
-
 	if o.WikiTokens > 0 && sameFile(ResolveData(orDefault(o.Text, DefaultText)), ResolveData(DefaultWiki)) {
 		o.WikiTokens = 0
 		if o.Log != nil {
 			o.Log("the in-domain text is WikiText-2 itself: no separate WikiText-2 report")
 		}
 	}
-	stage("calibrate")
-	e, err := NewEvaluator(ctx, EvaluatorOptions{Model: o.Model, Tokenizer: o.Tokenizer, Text: o.Text, SeqLen: o.SeqLen,
-		SearchTokens: o.SearchTokens, ReportTokens: o.ReportTokens, WikiTokens: o.WikiTokens, Units: o.Units, Backend: o.Backend, Progress: o.Progress})
-	if err != nil {
-		return nil, err
+	x := &experimentRun{o: o, res: &ExperimentResult{Options: o, Timing: Timing{Stages: map[string]float64{}}}}
+	defer x.close()
+	for _, step := range []struct {
+		name string
+		run  func(context.Context) error
+	}{
+		{"calibrate", x.calibrate},
+		{"collect", x.collect},
+		{"train predictor", x.trainPredictor},
+		{"train agent", x.trainAgent},
+		{"timing", x.timing},
+		{"search", x.search},
+		{"retrain", x.retrain},
+		{"report", x.report},
+	} {
+		if o.Stage != nil {
+			o.Stage(step.name)
+		}
+		start := time.Now()
+		if err := step.run(ctx); err != nil {
+			return nil, err
+		}
+		x.res.Timing.Stages[step.name] = time.Since(start).Seconds()
 	}
-	defer e.Close()
-	res.ModelID, res.Slices, res.Units = e.ModelID, e.Slices, e.Units
-	lo, hi := slices.Min(o.Ratios), slices.Max(o.Ratios)
-	if lo <= 0 || hi >= e.Space.MaxRatio() {
-		return nil, fmt.Errorf("ratios %v: each must lie in (0, %.3g), what this model's minimums allow", o.Ratios, e.Space.MaxRatio())
-	}
-	acfg := o.Agent
-	if acfg.RatioMin == 0 && acfg.RatioMax == 0 {
-		acfg.RatioMin, acfg.RatioMax = max(0, lo-0.05), min(hi+0.05, e.Space.MaxRatio()-0.02)
-	}
-	res.AgentRange = [2]float64{acfg.RatioMin, acfg.RatioMax}
-	endStage("calibrate")
-
-	stage("collect")
-	dataPath, cleanup, err := datasetPath(o.Dir, "dataset.jsonl")
-	if err != nil {
-		return nil, err
-	}
-	defer cleanup()
-	cres, err := Collect(ctx, e, dataPath, CollectOptions{Samples: o.Samples, Seed: o.Seed,
-		RatioMin: min(DefaultRatioMin, max(0.01, acfg.RatioMin-0.03)), RatioMax: max(DefaultRatioMax, acfg.RatioMax+0.05),
-		Log: o.Log, Progress: o.Progress})
-	if err != nil {
-		return nil, err
-	}
-	data := cres.Records
-	res.Dataset.Records, res.Dataset.Resumed = len(data), cres.Resumed
+	x.res.Timing.Total = time.Since(t0).Seconds()
 	if o.Dir != "" {
-		res.Dataset.Path = dataPath
-	}
-	endStage("collect")
-
-	stage("train predictor")
-	train, test := data.Split(o.TestFraction, o.Seed)
-	res.Dataset.Train, res.Dataset.Test = len(train), len(test)
-	pcfg := o.Predictor
-	pcfg.Seed = o.Seed
-	pr, err := predictor.Train(ctx, e.Space, train, pcfg)
-	if err != nil {
-		return nil, err
-	}
-	if len(test) > 1 {
-		if res.Predictor, err = pr.Evaluate(test, 0.1); err != nil {
-			return nil, err
-		}
-	}
-	endStage("train predictor")
-
-	stage("train agent")
-	acfg.Seed = o.Seed
-	ag, err := agent.Train(ctx, e.Space, pr, acfg)
-	if err != nil {
-		return nil, err
-	}
-	endStage("train agent")
-
-	stage("timing")
-	if err := measureTiming(ctx, e, pr, ag, (lo+hi)/2, &res.Timing); err != nil {
-		return nil, err
-	}
-	endStage("timing")
-
-	stage("search")
-	var searchPath string
-	if o.Dir != "" {
-		searchPath = filepath.Join(o.Dir, "search.jsonl")
-		os.Remove(searchPath)
-	}
-	all := slices.Clone(data)
-	statics := map[float64]predictor.Policy{}
-	first := map[float64]predictor.Policy{}
-	for i, r := range o.Ratios {
-		p, err := ag.Policy(r)
-		if err != nil {
-			return nil, err
-		}
-		first[r] = p
-		starts := []Start{{Name: MethodPPFDynamic, Policy: p}}
-		for _, m := range baselineMethods {
-			bp, err := e.BaselinePolicy(m, r, o.Seed)
-			if err != nil {
-				return nil, err
-			}
-			starts = append(starts, Start{Name: m, Policy: bp})
-		}
-		sopt := o.Search
-		sopt.Ratio, sopt.Seed, sopt.Log, sopt.Progress = r, o.Seed+uint64(i), o.Log, o.Progress
-		sopt.Train = pcfg
-		sr, err := Search(ctx, e, pr, all, starts, sopt)
-		if err != nil {
-			return nil, fmt.Errorf("search at ratio %v: %w", r, err)
-		}
-		res.Searches = append(res.Searches, sr)
-		all = append(all, sr.Records...)
-		res.Dataset.Searched += len(sr.Records)
-		statics[r] = sr.Best.Policy
-		if searchPath != "" {
-			if err := appendRecords(searchPath, sr.Records); err != nil {
-				return nil, err
-			}
-		}
-	}
-	endStage("search")
-
-	// Active learning reaches the agent too: the searches' measurements
-	// join the dataset, and the predictor and the agent are trained again
-	// on all of it. This final agent is PPF-dynamic; the first one's
-	// policies stay in the table as ppf-dynamic/first.
-	stage("retrain")
-	final, err := predictor.Train(ctx, e.Space, all, pcfg)
-	if err != nil {
-		return nil, err
-	}
-	agFinal, err := agent.Train(ctx, e.Space, final, acfg)
-	if err != nil {
-		return nil, err
-	}
-	res.AgentMeets = true
-	mu := newMutator(e.Space)
-	for k := 0; k <= 100; k++ {
-		r := acfg.RatioMin + (acfg.RatioMax-acfg.RatioMin)*float64(k)/100
-		for _, a := range []*agent.Agent{ag, agFinal} {
-			p, err := a.Policy(r)
-			if err != nil {
-				return nil, err
-			}
-			res.AgentMeets = res.AgentMeets && mu.meets(p, r)
-		}
-	}
-	dyn := map[float64]predictor.Policy{}
-	for _, r := range o.Ratios {
-		if dyn[r], err = agFinal.Policy(r); err != nil {
-			return nil, err
-		}
-	}
-	if o.Dir != "" {
-		if err := final.Save(filepath.Join(o.Dir, "predictor.json")); err != nil {
-			return nil, err
-		}
-		if err := agFinal.Save(filepath.Join(o.Dir, "agent.json")); err != nil {
-			return nil, err
-		}
-	}
-	endStage("retrain")
-
-	stage("report")
-	if err := reportAll(ctx, e, res, o, first, dyn, statics); err != nil {
-		return nil, err
-	}
-	endStage("report")
-	res.Timing.Total = time.Since(t0).Seconds()
-	if o.Dir != "" {
-		b, err := json.MarshalIndent(res, "", "  ")
+		b, err := json.MarshalIndent(x.res, "", "  ")
 		if err != nil {
 			return nil, err
 		}
@@ -346,7 +204,7 @@ func RunExperiment(ctx context.Context, o ExperimentOptions) (*ExperimentResult,
 			return nil, err
 		}
 	}
-	return res, nil
+	return x.res, nil
 }
 
 // reportAll measures every method at every ratio on the report slices.
