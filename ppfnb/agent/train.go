@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 
-	"github.com/ppfkit/ppf/ppfnb/internal/adam"
 	"github.com/ppfkit/ppf/ppfnb/predictor"
 )
 
@@ -93,210 +91,38 @@ type sampled struct {
 // predictor trained for s). It is deterministic for a config, space and
 // deterministic scorer, and stops when ctx is cancelled, returning ctx's
 // error.
+//
+// Each update samples (one ratio per slice of the range, SamplesPerRatio
+// policies around the agent's means at each, scored), improves the
+// network by PPO on that batch, then judges the agent on a fixed grid of
+// ratios every EvalEvery updates, keeping the best weights.
 func Train(ctx context.Context, s predictor.Space, scorer Scorer, cfg Config) (*Agent, error) {
-	a, err := newAgent(s, cfg)
+	t, err := newTrainer(s, scorer, cfg)
 	if err != nil {
 		return nil, err
 	}
-	n := a.net
-	n.init(rand.New(rand.NewPCG(cfg.Seed, 0x6167656e74)), cfg.InitStd) // "agent"
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x70706f))                   // "ppo"
-	minLogStd := math.Log(cfg.MinStd)
-	K, D := cfg.SamplesPerRatio, n.D
-	batch := make([]sampled, cfg.RatiosPerStep*K)
-	for i := range batch {
-		batch[i].z = make([]float64, D)
-	}
-	pol := predictor.Policy{Layers: make([]predictor.LayerPolicy, len(s.Layers))}
-	w := make([]float64, D)
-	rewards := make([]float64, K)
-	grad := make([]float64, len(n.params))
-	dmu, dh := make([]float64, D), make([]float64, n.H)
-	p := n.newPass()
-	var opt adam.Adam
-
-	score := func(ratio float64, z []float64) (float64, error) {
-		for j, v := range z {
-			w[j] = math.Exp(v)
-		}
-		if err := a.alloc.Allocate(ratio, w, pol); err != nil {
-			return 0, err
-		}
-		y, err := scorer.Score(pol)
-		if err != nil {
-			return 0, fmt.Errorf("scoring a policy at ratio %v: %w", ratio, err)
-		}
-		if math.IsNaN(y) || math.IsInf(y, 0) {
-			return 0, fmt.Errorf("the scorer gave %v for a policy at ratio %v; it must give finite log-perplexities", y, ratio)
-		}
-		return y, nil
-	}
-
-	// The fixed grid on which the agent is judged, and the uniform
-	// policy's scores there.
-	var grid, gridUni []float64
-	if cfg.EvalEvery > 0 {
-		for i := range 8 {
-			r := cfg.RatioMin + (cfg.RatioMax-cfg.RatioMin)*(float64(i)+0.5)/8
-			uni, err := s.Uniform(r)
-			if err != nil {
-				return nil, err
-			}
-			y, err := scorer.Score(uni)
-			if err != nil {
-				return nil, err
-			}
-			grid, gridUni = append(grid, r), append(gridUni, y)
-		}
-	}
-	gridGain := func() (float64, error) {
-		g := 0.0
-		for i, r := range grid {
-			n.forward(a.encode(r), p)
-			y, err := score(r, p.mu)
-			if err != nil {
-				return 0, err
-			}
-			g += (gridUni[i] - y) / float64(len(grid))
-		}
-		return g, nil
-	}
-	best, bestGain := append([]float64(nil), n.params...), math.Inf(-1)
-
 	for step := 1; step <= cfg.Steps; step++ {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		st := Step{Step: step}
-		buckets := map[int]*BucketStep{}
-		// Sample: one ratio per slice of the range, K policies around
-		// the current means at each.
-		for r := range cfg.RatiosPerStep {
-			ratio := cfg.RatioMin + (cfg.RatioMax-cfg.RatioMin)*(float64(r)+rng.Float64())/float64(cfg.RatiosPerStep)
-			u := a.encode(ratio)
-			n.forward(u, p)
-			group := batch[r*K : (r+1)*K]
-			for k := range group {
-				sm := &group[k]
-				sm.u, sm.ratio, sm.logp = u, ratio, 0
-				for j := range D {
-					sd := math.Exp(n.logStd[j])
-					e := rng.NormFloat64()
-					sm.z[j] = p.mu[j] + sd*e
-					sm.logp += -0.5*e*e - n.logStd[j]
-				}
-				y, err := score(ratio, sm.z)
-				if err != nil {
-					return nil, err
-				}
-				rewards[k] = -y
-			}
-			// Group-relative advantages: the reward's standard score
-			// among the policies of the same ratio.
-			mean, sd := meanStd(rewards)
-			for k := range group {
-				group[k].adv = 0
-				if sd > 1e-12 {
-					group[k].adv = (rewards[k] - mean) / sd
-				}
-			}
-			// The curve: the agent's mean policy against uniform.
-			yMean, err := score(ratio, p.mu)
-			if err != nil {
-				return nil, err
-			}
-			uni, err := s.Uniform(ratio)
-			if err != nil {
-				return nil, err
-			}
-			yUni, err := scorer.Score(uni)
-			if err != nil {
-				return nil, err
-			}
-			st.MeanReward += mean / float64(cfg.RatiosPerStep)
-			st.Gain += (yUni - yMean) / float64(cfg.RatiosPerStep)
-			bi := int(math.Floor(ratio*10 + 1e-9))
-			b := buckets[bi]
-			if b == nil {
-				b = &BucketStep{Lo: float64(bi) / 10, Hi: float64(bi+1) / 10}
-				buckets[bi] = b
-			}
-			b.N++
-			b.MeanReward += mean
-			b.Gain += yUni - yMean
+		st, err := t.sample(step)
+		if err != nil {
+			return nil, err
 		}
-		// PPO: maximise Σ min(ρA, clip(ρ, 1±ε)A) over the batch, ρ the
-		// probability ratio of the new and the sampling policy.
-		for range cfg.Epochs {
-			clear(grad)
-			_, _, _, _, glogStd := n.views(grad)
-			lastU := math.NaN()
-			for i := range batch {
-				sm := &batch[i]
-				if sm.adv == 0 {
-					continue
-				}
-				if sm.u != lastU {
-					n.forward(sm.u, p)
-					lastU = sm.u
-				}
-				logp := 0.0
-				for j := range D {
-					e := (sm.z[j] - p.mu[j]) / math.Exp(n.logStd[j])
-					logp += -0.5*e*e - n.logStd[j]
-				}
-				rho := math.Exp(logp - sm.logp)
-				if (sm.adv > 0 && rho > 1+cfg.Clip) || (sm.adv < 0 && rho < 1-cfg.Clip) {
-					continue // clipped: no gradient
-				}
-				// d(-ρA)/dlogp, averaged over the batch.
-				g := -rho * sm.adv / float64(len(batch))
-				for j := range D {
-					inv := math.Exp(-n.logStd[j])
-					e := (sm.z[j] - p.mu[j]) * inv
-					dmu[j] = g * e * inv
-					glogStd[j] += g * (e*e - 1)
-				}
-				n.backward(p, dmu, dh, grad)
-			}
-			// Cosine decay to a tenth of the rate over the updates.
-			lr := cfg.LearningRate * (0.55 + 0.45*math.Cos(math.Pi*float64(step-1)/float64(max(cfg.Steps-1, 1))))
-			opt.Step(n.params, grad, lr)
-			for j := range n.logStd {
-				n.logStd[j] = max(n.logStd[j], minLogStd)
-			}
+		t.update(step)
+		if err := t.judge(&st); err != nil {
+			return nil, err
 		}
-		for _, v := range n.logStd {
-			st.MeanStd += math.Exp(v) / float64(D)
-		}
-		for bi := range 11 {
-			if b := buckets[bi]; b != nil {
-				b.MeanReward /= float64(b.N)
-				b.Gain /= float64(b.N)
-				st.Buckets = append(st.Buckets, *b)
-			}
-		}
-		if cfg.EvalEvery > 0 && (step%cfg.EvalEvery == 0 || step == cfg.Steps) {
-			g, err := gridGain()
-			if err != nil {
-				return nil, err
-			}
-			st.Evaluated, st.GridGain = true, g
-			if g > bestGain {
-				bestGain, st.Kept = g, true
-				copy(best, n.params)
-			}
-		}
-		a.curve = append(a.curve, st)
+		t.a.curve = append(t.a.curve, st)
 		if cfg.Progress != nil {
 			cfg.Progress(st)
 		}
 	}
 	if cfg.EvalEvery > 0 && cfg.Steps > 0 {
-		copy(n.params, best)
+		copy(t.n.params, t.best)
 	}
-	a.cfg.Progress = nil
-	return a, nil
+	t.a.cfg.Progress = nil
+	return t.a, nil
 }
 
 func meanStd(x []float64) (mean, sd float64) {
