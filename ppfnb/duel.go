@@ -282,7 +282,7 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 	for seed := uint64(1); seed <= uint64(o.Seeds); seed++ {
 		trained := map[string]*trainedPPF{}
 		for i, r := range o.Ratios {
-			starts, err := duelStarts(e, r, seed)
+			starts, err := e.BaselineStarts(r, seed)
 			if err != nil {
 				return nil, err
 			}
@@ -343,20 +343,6 @@ func RunDuel(ctx context.Context, o DuelOptions) (*DuelResult, error) {
 		}
 	}
 	return res, nil
-}
-
-// duelStarts are the heuristics' allocations at ratio with PPF's units:
-// every search of the duel starts from them.
-func duelStarts(e *Evaluator, ratio float64, seed uint64) ([]Start, error) {
-	var starts []Start
-	for _, m := range baselineMethods {
-		p, err := e.BaselinePolicy(m, ratio, seed)
-		if err != nil {
-			return nil, err
-		}
-		starts = append(starts, Start{Name: m, Policy: p})
-	}
-	return starts, nil
 }
 
 // duelPPF runs PPF's search at ratio after its collection, with as many

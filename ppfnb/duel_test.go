@@ -51,7 +51,7 @@ func (f *fakeJudge) Fitness(_ context.Context, p predictor.Policy, fitness strin
 func newFake(t *testing.T, ratio float64) (*fakeJudge, []Start) {
 	e := evaluator(t)
 	f := &fakeJudge{t: t, space: e.Space, mu: newMutator(e.Space), ratio: ratio, n: 8, seqLen: 64}
-	starts, err := duelStarts(e, ratio, 1)
+	starts, err := e.BaselineStarts(ratio, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestFitnessMatchesDirect(t *testing.T) {
 func TestSearchBudgetAndScreening(t *testing.T) {
 	e := evaluator(t)
 	pr, train, _ := realPredictor(t)
-	starts, err := duelStarts(e, 0.4, 1)
+	starts, err := e.BaselineStarts(0.4, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -334,8 +334,9 @@ func datasetPath(dir, name string) (path string, cleanup func(), err error) {
 	return f.Name(), func() { os.Remove(f.Name()) }, nil
 }
 
-// appendRecords appends records to a JSON Lines file, one synced write each.
-func appendRecords(path string, d predictor.Dataset) error {
+// AppendRecords appends records to a JSON Lines file (created if need
+// be), one synced write each, as collections and searches keep them.
+func AppendRecords(path string, d predictor.Dataset) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return err

@@ -139,14 +139,11 @@ func (x *experimentRun) search(ctx context.Context) error {
 			return err
 		}
 		x.first[r] = p
-		starts := []Start{{Name: MethodPPFDynamic, Policy: p}}
-		for _, m := range baselineMethods {
-			bp, err := x.e.BaselinePolicy(m, r, o.Seed)
-			if err != nil {
-				return err
-			}
-			starts = append(starts, Start{Name: m, Policy: bp})
+		baselines, err := x.e.BaselineStarts(r, o.Seed)
+		if err != nil {
+			return err
 		}
+		starts := append([]Start{{Name: MethodPPFDynamic, Policy: p}}, baselines...)
 		sopt := o.Search
 		sopt.Ratio, sopt.Seed, sopt.Log, sopt.Progress = r, o.Seed+uint64(i), o.Log, o.Progress
 		sopt.Train = x.pcfg
@@ -159,7 +156,7 @@ func (x *experimentRun) search(ctx context.Context) error {
 		x.res.Dataset.Searched += len(sr.Records)
 		x.statics[r] = sr.Best.Policy
 		if searchPath != "" {
-			if err := appendRecords(searchPath, sr.Records); err != nil {
+			if err := AppendRecords(searchPath, sr.Records); err != nil {
 				return err
 			}
 		}

@@ -19,6 +19,22 @@ type Start struct {
 	Policy predictor.Policy `json:"policy"`
 }
 
+// BaselineStarts are the heuristics' allocations at ratio with the
+// evaluator's units (uniform, OWL, FLAP and a random one drawn with seed):
+// the starts every search of the pipeline, the duel and ppf search
+// begins from, besides the agent's policy where there is one.
+func (e *Evaluator) BaselineStarts(ratio float64, seed uint64) ([]Start, error) {
+	var starts []Start
+	for _, m := range baselineMethods {
+		p, err := e.BaselinePolicy(m, ratio, seed)
+		if err != nil {
+			return nil, err
+		}
+		starts = append(starts, Start{Name: m, Policy: p})
+	}
+	return starts, nil
+}
+
 // SearchOptions sets Search. Zero values take the defaults in brackets.
 type SearchOptions struct {
 	Ratio float64 // the fixed global ratio every candidate removes

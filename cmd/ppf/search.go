@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/ppfkit/ppf/native/prune"
 	"github.com/ppfkit/ppf/ppfnb"
 	"github.com/ppfkit/ppf/ppfnb/agent"
 	"github.com/ppfkit/ppf/ppfnb/predictor"
@@ -93,13 +92,11 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := e.CheckDataset(d); err != nil {
 		return fmt.Errorf("--data: %w", err)
 	}
-	for _, m := range []string{prune.MethodUniform, prune.MethodOWL, prune.MethodFLAP, prune.MethodRandom} {
-		p, err := e.BaselinePolicy(m, *ratio, opt.Seed)
-		if err != nil {
-			return err
-		}
-		starts = append(starts, ppfnb.Start{Name: m, Policy: p})
+	baselines, err := e.BaselineStarts(*ratio, opt.Seed)
+	if err != nil {
+		return err
 	}
+	starts = append(starts, baselines...)
 	st := &stages{w: stderr}
 	opt.Ratio, opt.Log, opt.Progress = *ratio, st.log, newProgress(stderr, "search")
 	res, err := ppfnb.Search(ctx, e, pr, d, starts, opt)
@@ -107,7 +104,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if *records != "" {
-		if err := appendJSONL(*records, res.Records); err != nil {
+		if err := ppfnb.AppendRecords(*records, res.Records); err != nil {
 			return err
 		}
 	}
@@ -132,17 +129,4 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	b, _ := json.Marshal(res.Best.Policy)
 	fmt.Fprintf(stdout, "policy: %s\n", b)
 	return nil
-}
-
-// appendJSONL appends records to a file.
-func appendJSONL(path string, d predictor.Dataset) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := d.WriteJSONL(f); err != nil {
-		return err
-	}
-	return f.Close()
 }
