@@ -162,6 +162,11 @@ const (
 	maxMR  = 12
 )
 
+// l2Bytes is the L2 cache of one core that the matrix-vector kernels assume: Zen 4's and
+// Skylake-SP's (later Intel cores have up to 2 MiB, older AMD ones 512
+// KiB; a wrong guess costs speed, never bits).
+const l2Bytes = 1 << 20
+
 func newScratch() *scratch {
 	return &scratch{panel: make([]float32, kBlock*maxNR), tile: make([]float32, maxMR*maxNR)}
 }

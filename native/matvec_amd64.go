@@ -4,16 +4,29 @@ package native
 
 // matVec computes out[j] = Σ_p x[p]·w[j*ldw+p] for j in [lo, hi), p < in:
 // the product of one token, as decoding runs it. A packed panel would be
-// used once, so the kernels read w as stored, 16 rows at a time, and
-// transpose it in registers; they sum as the gemm kernels do, so the bits
-// are those of a prefill. Both AVX2 and AVX-512 gemms use it: on a memory
-// bound product the width of the vectors does not matter. The caller has
-// checked the bounds of x, w and out.
+// used once, so the kernels read w as stored and transpose it in
+// registers; they sum as the gemm kernels do, so the bits are those of a
+// prefill. Both AVX2 and AVX-512 gemms use it: on a memory bound product
+// the width of the vectors does not matter. The caller has checked the
+// bounds of x, w and out.
+//
+// Which kernel: weights that fit the L2 cache take 32 rows at a time,
+// unless their rows share L1 sets; weights from memory take 16 rows read
+// line by line, or 8 when every row falls in the same L1 set (rows a
+// multiple of 4 KiB long, as Llama's 4096): measured on this project's
+// machine, each choice is 1.2x to 2x faster than the others there.
 func matVec(sc *scratch, out, x, w []float32, ldw, in, lo, hi int) {
 	j := lo
-	if setPeriod(ldw) >= 8 {
+	period := setPeriod(ldw)
+	cached := (hi-lo)*ldw*4 <= l2Bytes
+	switch {
+	case cached && period >= 8:
 		for ; j+32 <= hi; j += 32 {
 			mvavx2_32(in, &w[j*ldw], ldw, &x[0], &out[j])
+		}
+	case !cached && period == 1:
+		for ; j+8 <= hi; j += 8 {
+			mvavx2_8(in, &w[j*ldw], ldw, &x[0], &out[j])
 		}
 	}
 	for ; j+16 <= hi; j += 16 {

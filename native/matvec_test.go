@@ -41,6 +41,27 @@ func TestOneTokenMatchesBatch(t *testing.T) {
 	}
 }
 
+// Weights larger than matVec's guess of the L2 cache take the kernels for
+// weights streamed from memory: rows in one L1 set (8 at a time), in two
+// (16), in many; a token must still get its batch's bits.
+func TestOneTokenMatchesBatchLarge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n, rows = 11, 300
+	for _, ldw := range []int{1024, 1536, 1032} {
+		in := ldw - 3
+		if rows*ldw*4 <= l2Bytes {
+			t.Fatalf("%d rows of %d fit the L2 cache matVec assumes", rows, ldw)
+		}
+		x, w := randSlice(rng, n*in), randSlice(rng, rows*ldw)
+		for _, g := range gemms() {
+			batch, one := make([]float32, n*rows), make([]float32, rows)
+			g.nt(newScratch(), batch, rows, x, in, w, ldw, n, in, 0, rows)
+			g.nt(newScratch(), one, rows, x, in, w, ldw, 1, in, 0, rows)
+			sameBits(t, fmt.Sprintf("%s nt in=%d ldw=%d", g.name(), in, ldw), one, batch[:rows])
+		}
+	}
+}
+
 func sameBits(t *testing.T, what string, got, want []float32) {
 	t.Helper()
 	for j := range want {

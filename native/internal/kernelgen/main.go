@@ -67,6 +67,8 @@ func main() {
 	g.pack8()
 	mvGroups := []int{1, 2, 4}
 	for _, n := range mvGroups {
+		// 32 rows are for weights in the caches (see matVec): their
+		// chains interleaved, and no prefetches
 		g.matvec(n, n == 4)
 	}
 	for _, vr := range vecmatShapes {
