@@ -11,8 +11,8 @@ import (
 // costs about as much as thousands of multiply-adds, and how many depends
 // on the cores, the kernels and the scheduler. So the threshold is not a
 // constant but measured, once per process, the first time a product asks:
-// the round trip of an empty task through a team of two, and the time of a
-// small product on one goroutine, for one token and for several (the
+// the round trip of an empty task through a team of two whose helper has
+// gone to sleep, and the time of a small product on one goroutine, for one token and for several (the
 // kernels differ, and so does their speed). It decides only where work
 // runs, never what it computes: every output is summed by one worker in
 // the same order whatever the split.
@@ -39,7 +39,12 @@ func (nopTask) run(int, int) {}
 func measureThresholds() {
 	tm := newTeam()
 	defer tm.close()
-	handoff := medianTime(func() { tm.run(2, nopTask{}) })
+	tm.run(2, nopTask{}) // start the helper
+	handoff := medianTime(func() {
+		// a helper left idle sleeps, as it does between the products
+		// of a decoding step, and waking it is most of a hand-off's cost
+		time.Sleep(50 * time.Microsecond)
+	}, func() { tm.run(2, nopTask{}) })
 	const n, in, out = 8, 256, 64
 	x, w, res := make([]float32, n*in), make([]float32, out*in), make([]float32, n*out)
 	for i := range w {
@@ -49,8 +54,8 @@ func measureThresholds() {
 		x[i] = float32(i%7) - 3
 	}
 	sc := newScratch()
-	one := medianTime(func() { defaultGemm.nt(sc, res, out, x, in, w, in, 1, in, 0, out) })
-	several := medianTime(func() { defaultGemm.nt(sc, res, out, x, in, w, in, n, in, 0, out) })
+	one := medianTime(nil, func() { defaultGemm.nt(sc, res, out, x, in, w, in, 1, in, 0, out) })
+	several := medianTime(nil, func() { defaultGemm.nt(sc, res, out, x, in, w, in, n, in, 0, out) })
 	thresholds = [2]int{breakEven(handoff, one, in*out), breakEven(handoff, several, n*in*out)}
 }
 
@@ -64,13 +69,17 @@ func breakEven(h, t time.Duration, macs int) int {
 	return int(min(max(w, 1<<10), 1<<24))
 }
 
-// medianTime runs f a few times after a warm-up and returns the median
-// time of one run: the machine may be busy with other work, and the
-// median ignores the runs that another process interrupted.
-func medianTime(f func()) time.Duration {
+// medianTime runs f a few times after a warm-up, each after before when
+// not nil, and returns the median time of one run of f: the machine may
+// be busy with other work, and the median ignores the runs that another
+// process interrupted.
+func medianTime(before, f func()) time.Duration {
 	f()
 	ts := make([]time.Duration, 21)
 	for i := range ts {
+		if before != nil {
+			before()
+		}
 		t0 := time.Now()
 		f()
 		ts[i] = time.Since(t0)
