@@ -49,6 +49,7 @@
 //
 // Every Plot* function returns a [Figure], shown as an image when it is a
 // cell's last expression; [Sweep] collects perplexities over methods and
-// ratios as a table and a chart. Rich output during a cell (progress,
+// ratios as a table and a chart. Package chart lays the figures out and
+// holds their marks, ticks and colours, for a cell's own charts too. Rich output during a cell (progress,
 // tables) is package display.
 package ppfnb

@@ -9,6 +9,8 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+
+	"github.com/ppfkit/ppf/ppfnb/chart"
 )
 
 // DuelMethods are the duel's searches, in table order.
@@ -132,7 +134,7 @@ func (r *DuelResult) textName(wiki bool) string {
 
 // evals prints tokens as whole search-slice evaluations.
 func (r *DuelResult) evals(tokens int64) string {
-	return trimFloat(float64(tokens) / float64(r.SliceTokens))
+	return chart.TrimFloat(float64(tokens) / float64(r.SliceTokens))
 }
 
 // Table prints the anytime tables (one per ratio and report text), the
@@ -269,7 +271,7 @@ func (r *DuelResult) Plot() *Figure {
 	methods := r.methods()
 	names := append(slices.Clone(methods), "flap", "best heuristic")
 	colors := seriesColorsFor(names)
-	leg := newLegend()
+	leg := &chart.Legend{}
 	var panels []*plot.Plot
 	for _, ratio := range r.Options.Ratios {
 		for _, wiki := range r.texts() {
@@ -277,7 +279,7 @@ func (r *DuelResult) Plot() *Figure {
 			if b := r.bestBaseline(ratio, wiki); b != nil {
 				title += " (best heuristic: " + b.Method + ")"
 			}
-			p := newPanel(title, "real evaluations spent (whole search slices, log scale)", labelPPL)
+			p := chart.NewPanel(title, "real evaluations spent (whole search slices, log scale)", labelPPL)
 			lo, hi := math.Inf(1), math.Inf(-1)
 			xmin, xmax := math.Inf(1), math.Inf(-1)
 			for i, m := range methods {
@@ -287,12 +289,12 @@ func (r *DuelResult) Plot() *Figure {
 					if s.N == 0 {
 						continue
 					}
-					x := lg(float64(tokens[k]) / float64(r.SliceTokens))
+					x := chart.Log(float64(tokens[k]) / float64(r.SliceTokens))
 					xmin, xmax = min(xmin, x), max(xmax, x)
 					lo, hi = min(lo, s.Min), max(hi, s.Max)
-					mean = append(mean, plotter.XY{X: x, Y: lg(s.Mean)})
-					band = append(band, plotter.XY{X: x, Y: lg(s.Min)})
-					top = append(top, plotter.XY{X: x, Y: lg(s.Max)})
+					mean = append(mean, plotter.XY{X: x, Y: chart.Log(s.Mean)})
+					band = append(band, plotter.XY{X: x, Y: chart.Log(s.Min)})
+					top = append(top, plotter.XY{X: x, Y: chart.Log(s.Max)})
 				}
 				if len(mean) == 0 {
 					continue
@@ -304,10 +306,10 @@ func (r *DuelResult) Plot() *Figure {
 					poly.LineStyle.Width = 0
 					p.Add(poly)
 				}
-				line, marks := newLine(mean, c, 1.8), newPoints(mean, c, glyphFor(i), 3)
+				line, marks := chart.NewLine(mean, c, 1.8), chart.NewPoints(mean, c, chart.Glyph(i), 3)
 				p.Add(line, marks)
 				if len(panels) == 0 {
-					leg.add(m+" (mean, band: min to max)", line, marks)
+					leg.Add(m+" (mean, band: min to max)", line, marks)
 				}
 			}
 			for k, b := range []*MethodResult{r.baseline("flap", ratio), r.bestBaseline(ratio, wiki)} {
@@ -316,21 +318,21 @@ func (r *DuelResult) Plot() *Figure {
 				}
 				v := pick(wiki, b.Wiki, b.Report)
 				lo, hi = min(lo, v), max(hi, v)
-				d := newDashed(plotter.XYs{{X: xmin, Y: lg(v)}, {X: xmax, Y: lg(v)}}, colors[len(methods)+k], 1.4)
+				d := chart.NewDashed(plotter.XYs{{X: xmin, Y: chart.Log(v)}, {X: xmax, Y: chart.Log(v)}}, colors[len(methods)+k], 1.4)
 				p.Add(d)
 				if len(panels) == 0 {
-					leg.add([]string{"flap (no evaluations)", "best heuristic (no evaluations)"}[k], d)
+					leg.Add([]string{"flap (no evaluations)", "best heuristic (no evaluations)"}[k], d)
 				}
 			}
 			// a tight log range: the curves differ by a few percent
-			p.Y.Tick.Marker = narrowLogTicks{}
-			p.Y.Min, p.Y.Max = lg(lo/1.04), lg(hi*1.04)
-			p.X.Tick.Marker = logTicks{}
+			p.Y.Tick.Marker = chart.NarrowLogTicks{}
+			p.Y.Min, p.Y.Max = chart.Log(lo/1.04), chart.Log(hi*1.04)
+			p.X.Tick.Marker = chart.LogTicks{}
 			p.X.Min, p.X.Max = xmin-0.05, xmax+0.05
 			panels = append(panels, p)
 		}
 	}
-	leg.below = true
+	leg.Below = true
 	return &Figure{Title: fmt.Sprintf("%s: best policy so far against real evaluations (lower is better)", r.ModelID),
-		Width: 1100, Height: 380 * len(r.Options.Ratios), Cols: len(r.texts()), Panels: panels, legend: leg}
+		Width: 1100, Height: 380 * len(r.Options.Ratios), Cols: len(r.texts()), Panels: panels, Legend: leg}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ppfkit/ppf/native/prune"
 	"github.com/ppfkit/ppf/ppfnb/agent"
+	"github.com/ppfkit/ppf/ppfnb/chart"
 	"github.com/ppfkit/ppf/ppfnb/predictor"
 )
 
@@ -32,8 +33,8 @@ const (
 // perplexities), on a log axis, with the dense model's perplexity as a
 // dashed line (dense 0: none). Lower is better.
 func PlotPerplexity(title string, dense float64, curves []Curve) *Figure {
-	p := newPanel("", labelRatio, labelPPL)
-	leg := newLegend()
+	p := chart.NewPanel("", labelRatio, labelPPL)
+	leg := &chart.Legend{}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	xmin, xmax := math.Inf(1), 0.0
 	names := make([]string, len(curves))
@@ -42,18 +43,18 @@ func PlotPerplexity(title string, dense float64, curves []Curve) *Figure {
 	}
 	colors := seriesColorsFor(names)
 	for i, c := range curves {
-		pts := finite(xys(c.X, c.Y), true)
+		pts := chart.Finite(chart.XYs(c.X, c.Y), true)
 		if len(pts) == 0 {
 			continue
 		}
 		sort.SliceStable(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
 		for k := range pts {
 			lo, hi, xmin, xmax = min(lo, pts[k].Y), max(hi, pts[k].Y), min(xmin, pts[k].X), max(xmax, pts[k].X)
-			pts[k].Y = lg(pts[k].Y)
+			pts[k].Y = chart.Log(pts[k].Y)
 		}
-		line, marks := newLine(pts, colors[i], 1.5), newPoints(pts, colors[i], glyphFor(i), 3)
+		line, marks := chart.NewLine(pts, colors[i], 1.5), chart.NewPoints(pts, colors[i], chart.Glyph(i), 3)
 		p.Add(line, marks)
-		leg.add(c.Name, line, marks)
+		leg.Add(c.Name, line, marks)
 	}
 	// The ratio axis: from 0 when the data start near it, else from just
 	// before the first ratio measured.
@@ -64,21 +65,21 @@ func PlotPerplexity(title string, dense float64, curves []Curve) *Figure {
 	if xmin < 0.12 {
 		p.X.Min = 0
 	}
-	p.X.Tick.Marker = stepTicks{step: 0.1, format: "%.1f"}
+	p.X.Tick.Marker = chart.StepTicks{Step: 0.1, Format: "%.1f"}
 	if xmax-p.X.Min < 0.35 {
-		p.X.Tick.Marker = stepTicks{step: 0.05, format: "%.2f"}
+		p.X.Tick.Marker = chart.StepTicks{Step: 0.05, Format: "%.2f"}
 	}
 	if dense > 0 {
-		d := newDashed(plotter.XYs{{X: p.X.Min, Y: lg(dense)}, {X: p.X.Max, Y: lg(dense)}}, color.Gray{Y: 90}, 1.2)
+		d := chart.NewDashed(plotter.XYs{{X: p.X.Min, Y: chart.Log(dense)}, {X: p.X.Max, Y: chart.Log(dense)}}, color.Gray{Y: 90}, 1.2)
 		p.Add(d)
-		leg.add(fmt.Sprintf("dense model (%.2f)", dense), d)
+		leg.Add(fmt.Sprintf("dense model (%.2f)", dense), d)
 		lo, hi = min(lo, dense), max(hi, dense)
 	}
-	logRange(&p.Y, lo, hi)
+	chart.LogRange(&p.Y, lo, hi)
 	if title == "" {
 		title = "Perplexity after pruning (lower is better)"
 	}
-	return &Figure{Title: title, Width: 860, Height: 500, Panels: []*plot.Plot{p}, legend: leg}
+	return &Figure{Title: title, Width: 860, Height: 500, Panels: []*plot.Plot{p}, Legend: leg}
 }
 
 // PlotPolicies draws layer-wise pruning policies of the engine (prune)
@@ -123,7 +124,7 @@ func policyFigure(title string, names []string, heads, mlp [][]float64) *Figure 
 	}
 	colors := seriesColorsFor(all)
 	panel := func(heading string, values [][]float64) *plot.Plot {
-		p := newPanel(heading, "layer (0 = first, next to the embedding)", "removed from the layer")
+		p := chart.NewPanel(heading, "layer (0 = first, next to the embedding)", "removed from the layer")
 		n := len(values)
 		layers := 0
 		for _, v := range values {
@@ -132,23 +133,23 @@ func policyFigure(title string, names []string, heads, mlp [][]float64) *Figure 
 		group := 0.8 // share of a layer's slot the bars fill
 		for i, v := range values {
 			w := group / float64(max(n, 1))
-			p.Add(&bars{values: v, offset: -group/2 + w*(float64(i)+0.5), width: w * 0.9, color: colors[i]})
+			p.Add(&chart.Bars{Values: v, Offset: -group/2 + w*(float64(i)+0.5), Width: w * 0.9, Color: colors[i]})
 		}
 		p.X.Min, p.X.Max = -0.5, float64(layers)-0.5
-		p.X.Tick.Marker = intTicks{step: tickStep(layers, 16)}
+		p.X.Tick.Marker = chart.IntTicks{Step: chart.TickStep(layers, 16)}
 		p.Y.Min, p.Y.Max = 0, 1
-		p.Y.Tick.Marker = percentTicks{step: 0.25}
+		p.Y.Tick.Marker = chart.PercentTicks{Step: 0.25}
 		p.X.Padding, p.Y.Padding = 0, 0
 		return p
 	}
-	leg := newLegend()
+	leg := &chart.Legend{}
 	for i := range heads {
-		leg.add(nameAt(names, i), &bars{color: colors[i]})
+		leg.Add(nameAt(names, i), &chart.Bars{Color: colors[i]})
 	}
 	if title == "" {
 		title = "Layer-wise pruning policies"
 	}
-	return &Figure{Title: title, Width: 980, Height: 420, legend: leg, Panels: []*plot.Plot{
+	return &Figure{Title: title, Width: 980, Height: 420, Legend: leg, Panels: []*plot.Plot{
 		panel("Attention: KV groups removed", heads),
 		panel("MLP: channels removed", mlp),
 	}}
@@ -167,8 +168,8 @@ func nameAt(names []string, i int) string {
 // line with Spearman's rank correlation, which is what matters for
 // choosing between policies.
 func PlotParity(title string, predicted, measured, ratios []float64) *Figure {
-	p := newPanel("", "measured perplexity (log scale)", "predicted perplexity (log scale)")
-	leg := newLegend()
+	p := chart.NewPanel("", "measured perplexity (log scale)", "predicted perplexity (log scale)")
+	leg := &chart.Legend{}
 	n := min(len(predicted), len(measured))
 	lo, hi := math.Inf(1), math.Inf(-1)
 	var pts plotter.XYs
@@ -188,18 +189,18 @@ func PlotParity(title string, predicted, measured, ratios []float64) *Figure {
 		lo, hi = 1, 10
 	}
 	for k := range pts {
-		pts[k].X, pts[k].Y = lg(pts[k].X), lg(pts[k].Y)
+		pts[k].X, pts[k].Y = chart.Log(pts[k].X), chart.Log(pts[k].Y)
 	}
-	lo, hi = lg(snap(lo/1.05, false)), lg(snap(hi*1.05, true))
-	diag := newDashed(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}}, color.Gray{Y: 60}, 1.2)
+	lo, hi = chart.Log(chart.Snap(lo/1.05, false)), chart.Log(chart.Snap(hi*1.05, true))
+	diag := chart.NewDashed(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}}, color.Gray{Y: 60}, 1.2)
 	band := func(f float64) *plotter.Line {
-		return newLine(plotter.XYs{{X: lo, Y: lo + lg(f)}, {X: hi, Y: hi + lg(f)}}, color.Gray{Y: 170}, 0.8)
+		return chart.NewLine(plotter.XYs{{X: lo, Y: lo + chart.Log(f)}, {X: hi, Y: hi + chart.Log(f)}}, color.Gray{Y: 170}, 0.8)
 	}
 	up, down := band(1.1), band(1/1.1)
 	p.Add(up, down, diag)
-	leg.add("predicted = measured", diag)
-	leg.add("±10%", up)
-	f := &Figure{Width: 720, Height: 600, Panels: []*plot.Plot{p}, legend: leg}
+	leg.Add("predicted = measured", diag)
+	leg.Add("±10%", up)
+	f := &Figure{Width: 720, Height: 600, Panels: []*plot.Plot{p}, Legend: leg}
 	if len(rs) == len(pts) && len(pts) > 0 {
 		rlo, rhi := math.Inf(1), math.Inf(-1)
 		for _, r := range rs {
@@ -210,17 +211,17 @@ func PlotParity(title string, predicted, measured, ratios []float64) *Figure {
 			rhi = rlo + 0.05
 		}
 		for i, q := range pts {
-			s := newPoints(plotter.XYs{q}, viridisRamp.at((rs[i]-rlo)/(rhi-rlo)), draw.CircleGlyph{}, 3.5)
+			s := chart.NewPoints(plotter.XYs{q}, chart.ViridisRamp.At((rs[i]-rlo)/(rhi-rlo)), draw.CircleGlyph{}, 3.5)
 			p.Add(s)
 		}
-		f.bar = &colorBar{ramp: viridisRamp, min: rlo, max: rhi, label: "global pruning ratio of the policy", format: "%.2f"}
+		f.Bar = &chart.ColorBar{Ramp: chart.ViridisRamp, Min: rlo, Max: rhi, Label: "global pruning ratio of the policy", Format: "%.2f"}
 	} else {
-		s := newPoints(pts, seriesColors[0], draw.CircleGlyph{}, 3.5)
+		s := chart.NewPoints(pts, chart.Palette[0], draw.CircleGlyph{}, 3.5)
 		p.Add(s)
-		leg.add("a policy", s)
+		leg.Add("a policy", s)
 	}
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, lo, hi
-	p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = chart.LogTicks{}, chart.LogTicks{}
 	logP, logM := make([]float64, len(pts)), make([]float64, len(pts))
 	for i, q := range pts {
 		logP[i], logM[i] = q.Y, q.X
@@ -266,41 +267,41 @@ func PlotPredictorParity(pr *predictor.Predictor, test predictor.Dataset) (*Figu
 // log-perplexity on its training and validation records per epoch, and
 // the epoch whose weights were kept.
 func PlotPredictorTraining(s predictor.TrainSummary) *Figure {
-	p := newPanel("", "epoch", "RMSE of log-perplexity (log scale)")
-	leg := newLegend()
+	p := chart.NewPanel("", "epoch", "RMSE of log-perplexity (log scale)")
+	leg := &chart.Legend{}
 	var tr, va plotter.XYs
 	for _, e := range s.Curve {
 		tr = append(tr, plotter.XY{X: float64(e.Epoch), Y: e.TrainRMSE})
 		va = append(va, plotter.XY{X: float64(e.Epoch), Y: e.ValRMSE})
 	}
-	tr, va = finite(tr, true), finite(va, true)
+	tr, va = chart.Finite(tr, true), chart.Finite(va, true)
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, xy := range []plotter.XYs{tr, va} {
 		for k := range xy {
 			lo, hi = min(lo, xy[k].Y), max(hi, xy[k].Y)
-			xy[k].Y = lg(xy[k].Y)
+			xy[k].Y = chart.Log(xy[k].Y)
 		}
 	}
 	if len(tr) > 0 {
-		l := newLine(tr, seriesColors[0], 1.5)
+		l := chart.NewLine(tr, chart.Palette[0], 1.5)
 		p.Add(l)
-		leg.add(fmt.Sprintf("training (%d records)", s.TrainN), l)
+		leg.Add(fmt.Sprintf("training (%d records)", s.TrainN), l)
 	}
 	if len(va) > 0 {
-		l := newLine(va, seriesColors[1], 1.5)
+		l := chart.NewLine(va, chart.Palette[1], 1.5)
 		p.Add(l)
-		leg.add(fmt.Sprintf("validation (%d records)", s.ValN), l)
+		leg.Add(fmt.Sprintf("validation (%d records)", s.ValN), l)
 	}
-	logRange(&p.Y, lo, hi)
+	chart.LogRange(&p.Y, lo, hi)
 	if s.BestEpoch > 0 {
-		k := newDashed(plotter.XYs{{X: float64(s.BestEpoch), Y: p.Y.Min}, {X: float64(s.BestEpoch), Y: p.Y.Max}}, color.Gray{Y: 60}, 1)
+		k := chart.NewDashed(plotter.XYs{{X: float64(s.BestEpoch), Y: p.Y.Min}, {X: float64(s.BestEpoch), Y: p.Y.Max}}, color.Gray{Y: 60}, 1)
 		p.Add(k)
-		leg.add(fmt.Sprintf("kept: epoch %d", s.BestEpoch), k)
+		leg.Add(fmt.Sprintf("kept: epoch %d", s.BestEpoch), k)
 	}
 	p.X.Min = 0
-	p.X.Tick.Marker = intTicks{step: tickStep(len(s.Curve), 10)}
+	p.X.Tick.Marker = chart.IntTicks{Step: chart.TickStep(len(s.Curve), 10)}
 	title := fmt.Sprintf("Predictor training: validation RMSE %.4f at the kept epoch", s.ValRMSE)
-	return &Figure{Title: title, Width: 820, Height: 420, Panels: []*plot.Plot{p}, legend: leg}
+	return &Figure{Title: title, Width: 820, Height: 420, Panels: []*plot.Plot{p}, Legend: leg}
 }
 
 // PlotAgentTraining draws the agent's training curve (agent.Agent's
@@ -308,9 +309,9 @@ func PlotPredictorTraining(s predictor.TrainSummary) *Figure {
 // its gain over the uniform policy in log-perplexity, per update and on
 // the fixed grid of ratios, where the best weights were kept.
 func PlotAgentTraining(curve []agent.Step) *Figure {
-	reward := newPanel("Reward while training", "update", "mean reward (−log perplexity)")
-	gain := newPanel("Against the uniform policy", "update", "gain over uniform (log-perplexity)")
-	leg := newLegend()
+	reward := chart.NewPanel("Reward while training", "update", "mean reward (−log perplexity)")
+	gain := chart.NewPanel("Against the uniform policy", "update", "gain over uniform (log-perplexity)")
+	leg := &chart.Legend{}
 	var rw, gn, grid, kept plotter.XYs
 	for _, s := range curve {
 		x := float64(s.Step)
@@ -323,31 +324,31 @@ func PlotAgentTraining(curve []agent.Step) *Figure {
 			}
 		}
 	}
-	rw, gn, grid, kept = finite(rw, false), finite(gn, false), finite(grid, false), finite(kept, false)
+	rw, gn, grid, kept = chart.Finite(rw, false), chart.Finite(gn, false), chart.Finite(grid, false), chart.Finite(kept, false)
 	if len(rw) > 0 {
-		l := newLine(rw, seriesColors[0], 1)
+		l := chart.NewLine(rw, chart.Palette[0], 1)
 		reward.Add(l)
-		leg.add("mean reward of sampled policies", l)
+		leg.Add("mean reward of sampled policies", l)
 	}
 	if len(gn) > 0 {
 		last := gn[len(gn)-1].X
-		zero := newDashed(plotter.XYs{{X: 0, Y: 0}, {X: last, Y: 0}}, color.Gray{Y: 90}, 1)
-		l := newLine(gn, seriesColors[5], 1)
+		zero := chart.NewDashed(plotter.XYs{{X: 0, Y: 0}, {X: last, Y: 0}}, color.Gray{Y: 90}, 1)
+		l := chart.NewLine(gn, chart.Palette[5], 1)
 		gain.Add(zero, l)
-		leg.add("uniform policy (gain 0)", zero)
-		leg.add("gain at the update's ratios", l)
+		leg.Add("uniform policy (gain 0)", zero)
+		leg.Add("gain at the update's ratios", l)
 	}
 	if len(grid) > 0 {
-		g := newLine(grid, seriesColors[1], 1.5)
-		gm := newPoints(grid, seriesColors[1], draw.CircleGlyph{}, 2.5)
+		g := chart.NewLine(grid, chart.Palette[1], 1.5)
+		gm := chart.NewPoints(grid, chart.Palette[1], draw.CircleGlyph{}, 2.5)
 		gain.Add(g, gm)
-		leg.add("gain on the fixed grid of ratios", g, gm)
+		leg.Add("gain on the fixed grid of ratios", g, gm)
 	}
 	if len(kept) > 0 {
 		best := kept[len(kept)-1:]
-		k := newPoints(best, color.Black, draw.RingGlyph{}, 6)
+		k := chart.NewPoints(best, color.Black, draw.RingGlyph{}, 6)
 		gain.Add(k)
-		leg.add(fmt.Sprintf("kept weights (update %.0f)", best[0].X), k)
+		leg.Add(fmt.Sprintf("kept weights (update %.0f)", best[0].X), k)
 	}
 	steps := 0
 	if len(curve) > 0 {
@@ -355,10 +356,10 @@ func PlotAgentTraining(curve []agent.Step) *Figure {
 	}
 	for _, p := range []*plot.Plot{reward, gain} {
 		p.X.Min = 0
-		p.X.Tick.Marker = intTicks{step: tickStep(steps, 8)}
+		p.X.Tick.Marker = chart.IntTicks{Step: chart.TickStep(steps, 8)}
 	}
-	leg.below = true
-	return &Figure{Title: "Agent training", Width: 960, Height: 460, legend: leg, Panels: []*plot.Plot{reward, gain}}
+	leg.Below = true
+	return &Figure{Title: "Agent training", Width: 960, Height: 460, Legend: leg, Panels: []*plot.Plot{reward, gain}}
 }
 
 // PlotDynamic draws a dynamic-pruning trace: the global ratio asked for
@@ -369,40 +370,40 @@ func PlotAgentTraining(curve []agent.Step) *Figure {
 func PlotDynamic(title string, s predictor.Space, ratios []float64, policies []predictor.Policy, perplexity []float64) *Figure {
 	n := min(len(ratios), len(policies))
 	layers := len(s.Layers)
-	step := intTicks{step: tickStep(n, 20)}
+	step := chart.IntTicks{Step: chart.TickStep(n, 20)}
 	setX := func(p *plot.Plot) {
 		p.X.Min, p.X.Max = -0.5, float64(n)-0.5
 		p.X.Tick.Marker = step
 		p.X.Padding = 0
 	}
-	budget := newPanel("Requested global ratio", "", "ratio")
+	budget := chart.NewPanel("Requested global ratio", "", "ratio")
 	var pts plotter.XYs
 	for t := 0; t < n; t++ {
 		pts = append(pts, plotter.XY{X: float64(t) - 0.5, Y: ratios[t]}, plotter.XY{X: float64(t) + 0.5, Y: ratios[t]})
 	}
 	if len(pts) > 0 {
-		budget.Add(newLine(pts, seriesColors[0], 2))
+		budget.Add(chart.NewLine(pts, chart.Palette[0], 2))
 	}
 	setX(budget)
 	budget.Y.Min, budget.Y.Max = 0, 0.1*math.Ceil(10*maxOf(ratios[:n])+0.5)
-	budget.Y.Tick.Marker = stepTicks{step: 0.1, format: "%.1f"}
+	budget.Y.Tick.Marker = chart.StepTicks{Step: 0.1, Format: "%.1f"}
 	panels := []*plot.Plot{budget}
 
 	if perplexity != nil {
-		pp := newPanel("Perplexity of the step's policy", "", "perplexity (log)")
+		pp := chart.NewPanel("Perplexity of the step's policy", "", "perplexity (log)")
 		var q plotter.XYs
 		for t := 0; t < n && t < len(perplexity); t++ {
 			q = append(q, plotter.XY{X: float64(t), Y: perplexity[t]})
 		}
-		q = finite(q, true)
+		q = chart.Finite(q, true)
 		if len(q) > 0 {
 			lo, hi := math.Inf(1), math.Inf(-1)
 			for k := range q {
 				lo, hi = min(lo, q[k].Y), max(hi, q[k].Y)
-				q[k].Y = lg(q[k].Y)
+				q[k].Y = chart.Log(q[k].Y)
 			}
-			pp.Add(newLine(q, seriesColors[4], 1.5), newPoints(q, seriesColors[4], draw.CircleGlyph{}, 2.5))
-			logRange(&pp.Y, lo, hi)
+			pp.Add(chart.NewLine(q, chart.Palette[4], 1.5), chart.NewPoints(q, chart.Palette[4], draw.CircleGlyph{}, 2.5))
+			chart.LogRange(&pp.Y, lo, hi)
 		}
 		setX(pp)
 		panels = append(panels, pp)
@@ -423,11 +424,11 @@ func PlotDynamic(title string, s predictor.Space, ratios []float64, policies []p
 				z[l][t] = 1 - v[l]
 			}
 		}
-		p := newPanel(heading, "", "layer")
-		p.Add(&cells{z: z, ramp: heatRamp})
+		p := chart.NewPanel(heading, "", "layer")
+		p.Add(&chart.Cells{Z: z, Ramp: chart.HeatRamp})
 		setX(p)
 		p.Y.Min, p.Y.Max = -0.5, float64(layers)-0.5
-		p.Y.Tick.Marker = intTicks{step: tickStep(layers, 12)}
+		p.Y.Tick.Marker = chart.IntTicks{Step: chart.TickStep(layers, 12)}
 		p.Y.Padding = 0
 		return p
 	}
@@ -439,7 +440,7 @@ func PlotDynamic(title string, s predictor.Space, ratios []float64, policies []p
 		title = "Dynamic pruning: the budget moves, the agent answers"
 	}
 	return &Figure{Title: title, Width: 900, Height: 150 + 170*rows, Cols: 1, Panels: panels,
-		bar: &colorBar{ramp: heatRamp, min: 0, max: 100, label: "removed from the layer (%)", format: "%.0f%%", first: rows - 2, last: rows - 1}}
+		Bar: &chart.ColorBar{Ramp: chart.HeatRamp, Min: 0, Max: 100, Label: "removed from the layer (%)", Format: "%.0f%%", First: rows - 2, Last: rows - 1}}
 }
 
 func maxOf(v []float64) float64 {

@@ -49,8 +49,11 @@ func (pl *planner) emit() (*plan, *Error) {
 		next.version[h.name] = h.version
 	}
 	yaegiNames := importPaths(next.imports, next.hidden)
+	// Packages the source names that the session has not imported (the
+	// type of a result, say): import path -> kernel-made name.
+	spelled := map[string]string{}
 	spellIn := func(pkg *types.Package) *typeSpeller {
-		return &typeSpeller{main: pkg, names: yaegiNames, hidden: map[string]string{}, rename: next.current}
+		return &typeSpeller{main: pkg, names: yaegiNames, hidden: spelled, rename: next.current}
 	}
 	p := &plan{next: next}
 	for n := range pl.dropped {
@@ -102,20 +105,7 @@ func (pl *planner) emit() (*plan, *Error) {
 	for _, d := range append(slices.Clone(ours), others...) {
 		rw2.walk(nodes[d])
 	}
-	// Imports the interpreter has not seen.
 	var w lineWriter
-	var imports []string
-	for _, m := range []map[string]string{next.imports, next.hidden} {
-		for n, path := range m {
-			if s.yaegiImports[n] != path {
-				imports = append(imports, n+" "+strconv.Quote(path))
-			}
-		}
-	}
-	sort.Strings(imports)
-	for _, imp := range imports {
-		w.write("import " + imp + "; ")
-	}
 	render := func(d *decl) string {
 		n := nodes[d]
 		if gd, ok := n.(*ast.GenDecl); ok && d.isType {
@@ -164,7 +154,21 @@ func (pl *planner) emit() (*plan, *Error) {
 		w.write("var " + name + " " + t)
 		p.results = append(p.results, name)
 	}
-	p.decls = w.b.String()
+	// Imports the interpreter has not seen, on the first line: written
+	// last, once every type has been spelled.
+	for path, name := range spelled {
+		next.hidden[name] = path
+	}
+	var imports []string
+	for _, m := range []map[string]string{next.imports, next.hidden} {
+		for n, path := range m {
+			if s.yaegiImports[n] != path {
+				imports = append(imports, "import "+n+" "+strconv.Quote(path)+"; ")
+			}
+		}
+	}
+	sort.Strings(imports)
+	p.decls = strings.Join(imports, "") + w.b.String()
 	p.body = body
 	p.printLike = pl.printLike
 	p.resultMethods = pl.resultMethods

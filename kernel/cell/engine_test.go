@@ -107,6 +107,18 @@ fmt.Print("re-import")`, `stdout:re-import`},
 	runCells(t, e, cases)
 }
 
+// A result whose type comes from a package the cell never imported (io/fs
+// here) gets its import from the kernel, also when the session already
+// holds declarations (once only: the second cell imports nothing more).
+func TestResultOfUnimportedPackage(t *testing.T) {
+	runCells(t, newEngine(t), []cellCase{
+		{`func g() {}`, ``},
+		{`import "os"
+os.DirFS(".")`, `result:.[]`},
+		{`os.DirFS("/")`, `result:/[]`},
+	})
+}
+
 type cellCase struct{ code, want string }
 
 // runCells runs each cell in turn and compares its outputs.

@@ -4,7 +4,7 @@ package symbols
 
 func init() {
 	Docs["github.com/ppfkit/ppf/ppfnb"] = map[string]string{
-		"":             "package ppfnb // import \"github.com/ppfkit/ppf/ppfnb\"\n\nPackage ppfnb holds what a notebook cell (or the ppf command) calls.\nIts exported API has no generics, so the yaegi interpreter behind the Jupyter\nkernel can call all of it; the heavy work runs compiled in package native.\nRead it top down:\n\n# Models\n\nLoad finds a model by name in $PPF_MODELS (or takes a path: a llama2.c\ncheckpoint, a Hugging Face folder) with its tokenizer, and returns an LM:\nLM.Generate writes text, LM.Evaluate measures perplexity on a text file with the\nprotocol of TextProtocol, and LM.UseBackend moves measurements to a GPU backend.\n\n# Pruning one model\n\nPrune runs the chain `ppf prune` runs (calibrate when the method needs it,\nplan, slice) and returns a Pruned: the smaller model as an LM, with its plan and\ncalibration; LM.Save writes it with its tokenizer so that Load reads it back.\n\n# Pruning policies, measured\n\nAn Evaluator is a model with its calibration and its text cut into disjoint\nslices (Slices: calibration, search, held-out report, WikiText-2). It measures\nany layer-wise policy (Evaluator.Measure, Evaluator.Fitness) with one fixed\nchoice of units (FLAP's scores by default, see UnitsFLAP), and makes the\nbaselines' policies (Evaluator.BaselinePolicy: uniform, Wanda-sp, OWL, FLAP,\nShortGPT). Policies are predictor.Policy values: KV groups and MLP channels kept\nper layer; ToPrunePolicy and FromPrunePolicy convert to the engine's.\n\n# The PPF pipeline\n\nCollect measures sampled policies into a resumable dataset (sharded,\nthen MergeShards); the predictor and the agent are trained on it in packages\npredictor and agent; Search looks for the best policy at one ratio on the\npredictor, verifying for real; RunExperiment runs all of it and measures every\nmethod on held-out text.\n\n# The duel\n\nRunDuel gives EvoPress, RandomSearch and PPF the same budget of real\nevaluations, counted in one Ledger through the Judge interface, and follows each\none's best policy so far (DuelResult.Anytime, DuelResult.Plot).\n\n# Charts and display\n\nEvery Plot* function returns a Figure, shown as an image when it is a cell's\nlast expression; Sweep collects perplexities over methods and ratios as a table\nand a chart. Rich output during a cell (progress, tables) is package display.",
+		"":             "package ppfnb // import \"github.com/ppfkit/ppf/ppfnb\"\n\nPackage ppfnb holds what a notebook cell (or the ppf command) calls.\nIts exported API has no generics, so the yaegi interpreter behind the Jupyter\nkernel can call all of it; the heavy work runs compiled in package native.\nRead it top down:\n\n# Models\n\nLoad finds a model by name in $PPF_MODELS (or takes a path: a llama2.c\ncheckpoint, a Hugging Face folder) with its tokenizer, and returns an LM:\nLM.Generate writes text, LM.Evaluate measures perplexity on a text file with the\nprotocol of TextProtocol, and LM.UseBackend moves measurements to a GPU backend.\n\n# Pruning one model\n\nPrune runs the chain `ppf prune` runs (calibrate when the method needs it,\nplan, slice) and returns a Pruned: the smaller model as an LM, with its plan and\ncalibration; LM.Save writes it with its tokenizer so that Load reads it back.\n\n# Pruning policies, measured\n\nAn Evaluator is a model with its calibration and its text cut into disjoint\nslices (Slices: calibration, search, held-out report, WikiText-2). It measures\nany layer-wise policy (Evaluator.Measure, Evaluator.Fitness) with one fixed\nchoice of units (FLAP's scores by default, see UnitsFLAP), and makes the\nbaselines' policies (Evaluator.BaselinePolicy: uniform, Wanda-sp, OWL, FLAP,\nShortGPT). Policies are predictor.Policy values: KV groups and MLP channels kept\nper layer; ToPrunePolicy and FromPrunePolicy convert to the engine's.\n\n# The PPF pipeline\n\nCollect measures sampled policies into a resumable dataset (sharded,\nthen MergeShards); the predictor and the agent are trained on it in packages\npredictor and agent; Search looks for the best policy at one ratio on the\npredictor, verifying for real; RunExperiment runs all of it and measures every\nmethod on held-out text.\n\n# The duel\n\nRunDuel gives EvoPress, RandomSearch and PPF the same budget of real\nevaluations, counted in one Ledger through the Judge interface, and follows each\none's best policy so far (DuelResult.Anytime, DuelResult.Plot).\n\n# Charts and display\n\nEvery Plot* function returns a Figure, shown as an image when it is a cell's\nlast expression; Sweep collects perplexities over methods and ratios as a table\nand a chart. Package chart lays the figures out and holds their marks, ticks\nand colours, for a cell's own charts too. Rich output during a cell (progress,\ntables) is package display.",
 		"AnytimePoint": "type AnytimePoint struct {\n\tTokens int64   `json:\"tokens\"` // real evaluation tokens spent\n\tHas    bool    `json:\"has\"`    // the method had a policy by then (PPF has none while it collects)\n\tReport float64 `json:\"report,omitempty\"`\n\tWiki   float64 `json:\"wiki,omitempty\"`\n}\n\nAnytimePoint is a search's incumbent judged on the report texts once a share of\nthe budget was spent.",
 		"AnytimePoint.Has": `Has bool
 
@@ -14,7 +14,11 @@ the method had a policy by then (PPF has none while it collects)`,
 
 real evaluation tokens spent`,
 		"AnytimePoint.Wiki": `Wiki float64`,
-		"Candidate":         "type Candidate struct {\n\tSource     string           `json:\"source\"` // \"start:flap\", \"search\"\n\tPolicy     predictor.Policy `json:\"policy\"`\n\tAchieved   float64          `json:\"achieved\"`            // its global ratio\n\tPredicted  float64          `json:\"predicted,omitempty\"` // the predictor's perplexity when it was chosen (0 for starts)\n\tPerplexity float64          `json:\"perplexity\"`          // measured on the search slice\n\tRound      int              `json:\"round\"`               // 0 for starts\n}\n\nCandidate is a policy a search measured for real.",
+		"AppendRecords": `func AppendRecords(path string, d predictor.Dataset) error
+
+AppendRecords appends records to a JSON Lines file (created if need be),
+one synced write each, as collections and searches keep them.`,
+		"Candidate": "type Candidate struct {\n\tSource     string           `json:\"source\"` // \"start:flap\", \"search\"\n\tPolicy     predictor.Policy `json:\"policy\"`\n\tAchieved   float64          `json:\"achieved\"`            // its global ratio\n\tPredicted  float64          `json:\"predicted,omitempty\"` // the predictor's perplexity when it was chosen (0 for starts)\n\tPerplexity float64          `json:\"perplexity\"`          // measured on the search slice\n\tRound      int              `json:\"round\"`               // 0 for starts\n}\n\nCandidate is a policy a search measured for real.",
 		"Candidate.Achieved": `Achieved float64
 
 its global ratio`,
@@ -142,7 +146,7 @@ Curve is one named series of a line chart: the points (X[i], Y[i]).`,
 		"Curve.Name": `Name string`,
 		"Curve.X":    `X []float64`,
 		"Curve.Y":    `Y []float64`,
-		"DPI": `const DPI = 96
+		"DPI": `const DPI = chart.DPI
 
 DPI is the resolution of Figure.PNG: pixels per inch. Figure sizes are in pixels
 at this resolution; the SVG form has the same size in inches.`,
@@ -343,6 +347,7 @@ since masks live in the model.
 func NewEvaluator(ctx context.Context, o EvaluatorOptions) (*Evaluator, error)
 func (e *Evaluator) BaselinePlan(method string, ratio float64, seed uint64) (*prune.Plan, error)
 func (e *Evaluator) BaselinePolicy(method string, ratio float64, seed uint64) (predictor.Policy, error)
+func (e *Evaluator) BaselineStarts(ratio float64, seed uint64) ([]Start, error)
 func (e *Evaluator) CheckDataset(d predictor.Dataset) error
 func (e *Evaluator) Close() error
 func (e *Evaluator) Fitness(ctx context.Context, p predictor.Policy, fitness string, windows []int) (float64, error)
@@ -360,6 +365,12 @@ own units (as ppf prune makes it); seed is random's.`,
 
 BaselinePolicy is a baseline's allocation at ratio, in the predictor's
 vocabulary.`,
+		"Evaluator.BaselineStarts": `func (e *Evaluator) BaselineStarts(ratio float64, seed uint64) ([]Start, error)
+
+BaselineStarts are the heuristics' allocations at ratio with the evaluator's
+units (uniform, OWL, FLAP and a random one drawn with seed): the starts every
+search of the pipeline, the duel and ppf search begins from, besides the agent's
+policy where there is one.`,
 		"Evaluator.CheckDataset": `func (e *Evaluator) CheckDataset(d predictor.Dataset) error
 
 CheckDataset reports whether the records of d were measured for this evaluator:
@@ -618,19 +629,14 @@ Table formats the results as text, or as Markdown tables when markdown is true
 (docs/pipeline.md's).`,
 		"ExperimentResult.Timing": `Timing Timing`,
 		"ExperimentResult.Units":  `Units string`,
-		"Figure": `type Figure struct {
-	Title         string       // over all panels; "" for none
-	Width, Height int          // in pixels (see DPI)
-	Cols          int          // panels per row; 0 means all in one row
-	Panels        []*plot.Plot // left to right, then top to bottom
-	// contains filtered or unexported fields
-}
+		"Figure": `type Figure = chart.Figure
 
 Figure is a chart ready to show: make it the last expression of a notebook
 cell (it has a PNG method, so the kernel shows it as an image; AsSVG shows it
 as SVG), or write it to a file with Save (.png or .svg). The Plot* functions
-make them; change a field (a panel's title, an axis range) before showing it to
-adjust one.
+make them; change a field (a panel's title, an axis range) before showing it
+to adjust one. It is package chart's Figure, whose docs list its fields and
+methods.
 
 func PlotAgentTraining(curve []agent.Step) *Figure
 func PlotDynamic(title string, s predictor.Space, ratios []float64, policies []predictor.Policy, perplexity []float64) *Figure
@@ -639,43 +645,7 @@ func PlotPerplexity(title string, dense float64, curves []Curve) *Figure
 func PlotPolicies(title string, s prune.Shape, names []string, policies []prune.Policy) *Figure
 func PlotPredictorParity(pr *predictor.Predictor, test predictor.Dataset) (*Figure, error)
 func PlotPredictorTraining(s predictor.TrainSummary) *Figure
-func PlotSpacePolicies(title string, s predictor.Space, names []string, policies []predictor.Policy) *Figure
-func (f *Figure) AsSVG() *SVGFigure
-func (f *Figure) PNG() []byte
-func (f *Figure) Save(path string) error
-func (f *Figure) String() string`,
-		"Figure.AsSVG": `func (f *Figure) AsSVG() *SVGFigure
-
-AsSVG returns the figure as a value that shows itself as SVG in a notebook
-(make it a cell's last expression), for output that stays sharp when zoomed.
-A Figure itself shows as PNG: frontends prefer SVG when a value offers both,
-and an SVG's text is drawn with the viewer's fonts, so where Liberation Sans,
-Arial and Helvetica are all missing its labels come out wider than laid out.`,
-		"Figure.Cols": `Cols int
-
-panels per row; 0 means all in one row`,
-		"Figure.Height": `Height int
-
-in pixels (see DPI)`,
-		"Figure.PNG": `func (f *Figure) PNG() []byte
-
-PNG returns the figure as a PNG file's bytes (display.PNGer). It returns nil
-when the figure cannot be drawn; Save reports why.`,
-		"Figure.Panels": `Panels []*plot.Plot
-
-left to right, then top to bottom`,
-		"Figure.Save": `func (f *Figure) Save(path string) error
-
-Save writes the figure to a file; its extension picks the format: .png or .svg.`,
-		"Figure.String": `func (f *Figure) String() string
-
-String describes the figure in one line, for outputs without images.`,
-		"Figure.Title": `Title string
-
-over all panels; "" for none`,
-		"Figure.Width": `Width int
-
-in pixels (see DPI)`,
+func PlotSpacePolicies(title string, s predictor.Space, names []string, policies []predictor.Policy) *Figure`,
 		"FitnessKL": `const FitnessKL = "kl"
 
 FitnessKL is EvoPress's: the mean KL divergence KL(dense || pruned) of the
@@ -1145,20 +1115,9 @@ policies; train the predictor and the agent again on every measurement;
 measure the baselines, the agents' policies (PPF-dynamic) and the searches'
 (PPF-static) on the report slice (and WikiText-2). Cancelling ctx stops it;
 with a Dir the collection resumes on the next run.`,
-		"SVGFigure": `type SVGFigure struct{ Figure *Figure }
+		"SVGFigure": `type SVGFigure = chart.SVGFigure
 
-SVGFigure is a Figure shown as SVG (see Figure.AsSVG).
-
-func (s *SVGFigure) SVG() string
-func (s *SVGFigure) String() string`,
-		"SVGFigure.Figure": `Figure *Figure`,
-		"SVGFigure.SVG": `func (s *SVGFigure) SVG() string
-
-SVG returns the figure as an SVG document (display.SVGer), or "" when it cannot
-be drawn; Figure.Save reports why.`,
-		"SVGFigure.String": `func (s *SVGFigure) String() string
-
-String describes the figure, as Figure.String does.`,
+SVGFigure is a Figure shown as SVG (see Figure.AsSVG).`,
 		"SampleIndex": `func SampleIndex(source string) (int, bool)
 
 SampleIndex returns the sample index k of a collected record's source tag

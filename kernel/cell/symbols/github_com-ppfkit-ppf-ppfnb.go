@@ -14,6 +14,7 @@ import (
 func init() {
 	Symbols["github.com/ppfkit/ppf/ppfnb/ppfnb"] = map[string]reflect.Value{
 		// function, constant and variable definitions
+		"AppendRecords":         reflect.ValueOf(ppfnb.AppendRecords),
 		"Collect":               reflect.ValueOf(ppfnb.Collect),
 		"DPI":                   reflect.ValueOf(constant.MakeFromLiteral("96", token.INT, 0)),
 		"DefaultDuel":           reflect.ValueOf(ppfnb.DefaultDuel),

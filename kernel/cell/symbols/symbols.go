@@ -14,6 +14,7 @@ package symbols
 import "reflect"
 
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb/chart
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb/display
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native/tokenizer
