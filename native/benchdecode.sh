@@ -28,14 +28,21 @@ while [ "$i" -lt "$count" ]; do
 	done
 	i=$((i + 1))
 done | tee "$tmp/runs"
-sort -k2,2 -k1,1 -k3,3g "$tmp/runs" | awk '
-function median(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+# per model: the medians of each side, their ratio, and the median of the
+# ratios of each alternation's pair, which a load that drifts during the
+# run disturbs less
+awk '
+function median(a, n,    i, j, t) {
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
 { k = $2 SUBSEP $1; n[k]++; val[k, n[k]] = $3; names[$2] = 1 }
 END {
 	for (m in names) {
-		for (j = 1; j <= n[m, "old"]; j++) o[j] = val[m, "old", j]
-		for (j = 1; j <= n[m, "new"]; j++) w[j] = val[m, "new", j]
-		mo = median(o, n[m, "old"]); mn = median(w, n[m, "new"])
-		printf "%s: old %.0f tokens/s, new %.0f tokens/s (medians), %.2fx\n", m, mo, mn, mn / mo
+		no = n[m, "old"]; nn = n[m, "new"]
+		for (j = 1; j <= no; j++) o[j] = val[m, "old", j]
+		for (j = 1; j <= nn; j++) { w[j] = val[m, "new", j]; r[j] = val[m, "new", j] / val[m, "old", j] }
+		mr = median(r, nn); mo = median(o, no); mn = median(w, nn)
+		printf "%s: old %.0f tokens/s, new %.0f tokens/s (medians), %.2fx; paired ratios median %.2fx\n", m, mo, mn, mn / mo, mr
 	}
-}'
+}' "$tmp/runs"

@@ -9,5 +9,6 @@
 // RoPE, causal grouped-query attention, output projection, residual,
 // RMSNorm, SwiGLU MLP, residual; then the final RMSNorm and the classifier.
 // All matrix products go through one place, matmul.go (SIMD kernels
-// chosen at run time, a plain Go fallback).
+// chosen at run time, a plain Go fallback); the products of one token,
+// as decoding runs them, read the weights as stored (matvec_amd64.go).
 package native
