@@ -25,11 +25,12 @@ type State struct {
 	xb     []float32   // (T, Dim) normalised input of a block
 	xb2    []float32   // (T, Dim) output of a block before the residual add
 	q      []float32   // (T, maxHeads*HeadDim)
+	k      []float32   // (T, maxKVHeads*HeadDim) this call's keys, before the cache
 	attOut []float32   // (T, maxHeads*HeadDim) attention-weighted values
 	hb     []float32   // (T, maxHidden) SwiGLU gate
 	hb2    []float32   // (T, maxHidden) SwiGLU up
 	logits []float32   // (T, VocabSize)
-	keys   [][]float32 // (layer)(MaxContext, NumKVHeads*HeadDim) key cache
+	keys   [][]float32 // (layer)(NumKVHeads*HeadDim, MaxContext) key cache, transposed
 	values [][]float32 // (layer)(MaxContext, NumKVHeads*HeadDim) value cache
 	cos    []float32   // (MaxContext, HeadDim/2) RoPE rotation tables
 	sin    []float32   // (MaxContext, HeadDim/2)
@@ -60,15 +61,15 @@ func NewState(m *Model, maxTokens, maxContext int) *State {
 		maxContext = c.SeqLen
 	}
 	maxTokens = max(1, min(maxTokens, maxContext))
-	maxHeads, maxHidden := 0, 0
+	maxHeads, maxKVHeads, maxHidden := 0, 0, 0
 	for _, l := range m.Layers {
-		maxHeads, maxHidden = max(maxHeads, l.NumHeads), max(maxHidden, l.HiddenDim)
+		maxHeads, maxKVHeads, maxHidden = max(maxHeads, l.NumHeads), max(maxKVHeads, l.NumKVHeads), max(maxHidden, l.HiddenDim)
 	}
 	T := maxTokens
 	s := &State{
 		m: m, MaxTokens: T, MaxContext: maxContext, Workers: runtime.GOMAXPROCS(0),
 		x: make([]float32, T*c.Dim), xb: make([]float32, T*c.Dim), xb2: make([]float32, T*c.Dim),
-		q: make([]float32, T*maxHeads*c.HeadDim), attOut: make([]float32, T*maxHeads*c.HeadDim),
+		q: make([]float32, T*maxHeads*c.HeadDim), k: make([]float32, T*maxKVHeads*c.HeadDim), attOut: make([]float32, T*maxHeads*c.HeadDim),
 		hb: make([]float32, T*maxHidden), hb2: make([]float32, T*maxHidden),
 		logits: make([]float32, T*c.VocabSize),
 		keys:   make([][]float32, len(m.Layers)), values: make([][]float32, len(m.Layers)),
@@ -119,12 +120,11 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			rmsNorm(s.xb[:T*D], s.x[:T*D], l.AttnNorm, c.NormEps, D)
 			s.observe(li, TapAttnInput, s.xb[:T*D], D)
 
-			// qkv projections; keys and values go straight into the cache
-			kc := s.keys[li][pos*kvDim : (pos+T)*kvDim]
+			// qkv projections; values go straight into the cache
 			vc := s.values[li][pos*kvDim : (pos+T)*kvDim]
-			q := s.q[:T*qDim]
+			q, k := s.q[:T*qDim], s.k[:T*kvDim]
 			matmul(s.team, s.Workers, q, s.xb, l.Wq, T, D, qDim)
-			matmul(s.team, s.Workers, kc, s.xb, l.Wk, T, D, kvDim)
+			matmul(s.team, s.Workers, k, s.xb, l.Wk, T, D, kvDim)
 			matmul(s.team, s.Workers, vc, s.xb, l.Wv, T, D, kvDim)
 
 			// RoPE on queries and keys
@@ -132,7 +132,17 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 				p := pos + t
 				cos, sin := s.cos[p*hd/2:(p+1)*hd/2], s.sin[p*hd/2:(p+1)*hd/2]
 				rope(q[t*qDim:(t+1)*qDim], cos, sin, hd)
-				rope(kc[t*kvDim:(t+1)*kvDim], cos, sin, hd)
+				rope(k[t*kvDim:(t+1)*kvDim], cos, sin, hd)
+			}
+
+			// keys into the cache transposed, one row per dimension, so
+			// that scores are weights times rows running along positions:
+			// one query's scores then need no transposing either
+			kt := s.keys[li]
+			for t := 0; t < T; t++ {
+				for d, v := range k[t*kvDim : (t+1)*kvDim] {
+					kt[d*s.MaxContext+pos+t] = v
+				}
 			}
 
 			// causal grouped-query attention, heads in parallel; masked
@@ -196,7 +206,7 @@ func (s *State) attention(li int, l *Layer, T, pos int) {
 	}
 	t := &s.team.attn
 	*t = attentionTask{g: defaultGemm, sc: sc, l: l, q: s.q, keys: s.keys[li], values: s.values[li], out: s.attOut,
-		T: T, pos: pos, hd: hd, scale: float32(1 / math.Sqrt(float64(hd)))}
+		T: T, pos: pos, hd: hd, ctx: s.MaxContext, scale: float32(1 / math.Sqrt(float64(hd)))}
 	s.team.run(workers, t)
 	*t = attentionTask{}
 }
@@ -210,7 +220,7 @@ type attentionTask struct {
 	sc                   []*scratch
 	l                    *Layer
 	q, keys, values, out []float32
-	T, pos, hd           int
+	T, pos, hd, ctx      int // ctx: the row length of keys
 	scale                float32
 }
 
@@ -236,7 +246,7 @@ func (a *attentionTask) run(w, workers int) {
 			tq := min(queryBlock, T-t0)
 			n := pos + t0 + tq // positions seen by the block's last query
 			att := sc.scores[:tq*n]
-			a.g.nt(sc, att, n, a.q[t0*qDim+h*hd:], qDim, a.keys[kvOff:], kvDim, tq, hd, 0, n)
+			a.g.nn(sc, att, n, a.q[t0*qDim+h*hd:], qDim, a.keys[kvOff*a.ctx:], a.ctx, tq, hd, n)
 			for r := 0; r < tq; r++ {
 				row, seen := att[r*n:(r+1)*n], pos+t0+r+1
 				for p := range row[:seen] {
@@ -251,12 +261,12 @@ func (a *attentionTask) run(w, workers int) {
 }
 
 // decode is run for the one query of a decoding step, heads [lo, hi):
-// the query heads that share a key/value head are scored one at a time,
-// then weigh the values together, so that the vector-matrix kernels run
-// their chains side by side. Each head's sums are those of run's.
+// the query heads that share a key/value head are scored together and
+// weigh the values together, so that the vector-matrix kernels run their
+// chains side by side. Each head's sums are those of run's.
 func (a *attentionTask) decode(sc *scratch, lo, hi int) {
 	l, hd, n := a.l, a.hd, a.pos+1
-	qDim, kvDim := l.NumHeads*hd, l.NumKVHeads*hd
+	kvDim := l.NumKVHeads * hd
 	group := l.NumHeads / l.NumKVHeads
 	for h0 := lo; h0 < hi; {
 		if l.HeadMask != nil && !l.HeadMask[h0] {
@@ -271,9 +281,9 @@ func (a *attentionTask) decode(sc *scratch, lo, hi int) {
 		}
 		kvOff := (h0 / group) * hd
 		att := sc.scores[:(h1-h0)*n]
+		a.g.nn(sc, att, n, a.q[h0*hd:], hd, a.keys[kvOff*a.ctx:], a.ctx, h1-h0, hd, n)
 		for h := h0; h < h1; h++ {
 			row := att[(h-h0)*n : (h-h0+1)*n]
-			a.g.nt(sc, row, n, a.q[h*hd:], qDim, a.keys[kvOff:], kvDim, 1, hd, 0, n)
 			for p := range row {
 				row[p] *= a.scale
 			}
