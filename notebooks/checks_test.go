@@ -76,7 +76,7 @@ func checkQuickstart(t *testing.T, nb *kerneltest.Notebook) {
 	if dense < 5 || dense > 7 {
 		t.Errorf("dense perplexity %.3f: docs/usage.md measures 5.735", dense)
 	}
-	if got := nb.Text(t, "prune", ""); !strings.Contains(got, "removed 0.30") || !strings.Contains(got, "layer 4 keeps 6 of 8 query heads") {
+	if got := nb.Text(t, "prune", ""); !strings.Contains(got, "removed 0.30") || !strings.Contains(got, "layer 4 keeps 3 of 4 KV groups (6 of 8 query heads)") {
 		t.Errorf("prune: %q", got)
 	}
 	small := sliced(t, lm, nil, prune.MethodUniform, 0.3)

@@ -27,8 +27,8 @@
 // default, see [UnitsFLAP]), and makes the baselines' policies
 // ([Evaluator.BaselinePolicy]: uniform, Wanda-sp, OWL, FLAP, ShortGPT).
 // Policies are predictor.Policy values: KV groups and MLP channels kept
-// per layer; [ToPrunePolicy] and [FromPrunePolicy] convert to the
-// engine's.
+// per layer, the vocabulary the engine shares (native/policy; convert
+// with prune.Policy(p) and predictor.Policy(p)).
 //
 // # The PPF pipeline
 //

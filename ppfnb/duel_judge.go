@@ -148,9 +148,7 @@ func duelBaselines(ctx context.Context, e *Evaluator, j *judged, res *DuelResult
 				return err
 			}
 			mr := MethodResult{Method: m, Ratio: r, Achieved: plan.Policy.Ratio(e.Shape)}
-			if mr.Policy, err = FromPrunePolicy(e.Shape, plan.Policy); err != nil {
-				return err
-			}
+			mr.Policy = predictor.Policy(plan.Policy)
 			if mr.Report, mr.Wiki, err = j.reportPlan(ctx, plan); err != nil {
 				return fmt.Errorf("%s at %v: %w", m, r, err)
 			}

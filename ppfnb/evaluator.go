@@ -311,11 +311,7 @@ func (e *Evaluator) tokens(slice string) ([]int, error) {
 // Plan makes the engine's plan for a predictor policy with the
 // evaluator's units.
 func (e *Evaluator) Plan(p predictor.Policy) (*prune.Plan, error) {
-	pp, err := ToPrunePolicy(e.Shape, p)
-	if err != nil {
-		return nil, err
-	}
-	return prune.PlanFor(e.LM.Model, e.Stats, pp, e.opt)
+	return prune.PlanFor(e.LM.Model, e.Stats, prune.Policy(clonePolicy(p)), e.opt)
 }
 
 // BaselinePlan is the plan of one of prune.Methods() at ratio, with the
@@ -325,14 +321,13 @@ func (e *Evaluator) BaselinePlan(method string, ratio float64, seed uint64) (*pr
 	return prune.NewPlan(e.LM.Model, e.Stats, opt)
 }
 
-// BaselinePolicy is a baseline's allocation at ratio, in the predictor's
-// vocabulary.
+// BaselinePolicy is a baseline's allocation at ratio.
 func (e *Evaluator) BaselinePolicy(method string, ratio float64, seed uint64) (predictor.Policy, error) {
 	plan, err := e.BaselinePlan(method, ratio, seed)
 	if err != nil {
 		return predictor.Policy{}, err
 	}
-	return FromPrunePolicy(e.Shape, plan.Policy)
+	return predictor.Policy(plan.Policy), nil
 }
 
 // Measure measures the perplexity of policy p (with the evaluator's

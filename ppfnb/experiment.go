@@ -260,11 +260,7 @@ func reportAll(ctx context.Context, e *Evaluator, res *ExperimentResult, o Exper
 			if err != nil {
 				return fmt.Errorf("%s at %v: %w", m, r, err)
 			}
-			pol, err := FromPrunePolicy(e.Shape, plan.Policy)
-			if err != nil {
-				return err
-			}
-			mr := MethodResult{Method: m, Ratio: r, Achieved: plan.Policy.Ratio(e.Shape), Policy: pol}
+			mr := MethodResult{Method: m, Ratio: r, Achieved: plan.Policy.Ratio(e.Shape), Policy: predictor.Policy(plan.Policy)}
 			if mr.Report, mr.Wiki, err = measure(plan); err != nil {
 				return fmt.Errorf("%s at %v: %w", m, r, err)
 			}

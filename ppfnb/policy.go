@@ -12,11 +12,13 @@ import (
 )
 
 // The pruning engine (native/prune) and the predictor and agent
-// (ppfnb/predictor, ppfnb/agent) describe the same decision in two
-// vocabularies: prune counts query heads and channels kept per layer,
-// the predictor counts key/value groups ("head units") and channels.
-// The predictor cannot import the engine (it builds for the browser), so
-// the conversion lives here, one level up.
+// (ppfnb/predictor, ppfnb/agent) describe a policy in one vocabulary
+// (native/policy): key/value groups ("head units") and channels kept per
+// layer. predictor.Policy is policy.Policy; prune.Policy has its
+// structure, with methods against a model's shape: convert with
+// prune.Policy(p) and predictor.Policy(p). What needs the engine (a
+// model's Space) lives here, one level up, since the predictor builds for
+// the browser without it.
 
 // ModelID names a model for datasets, predictor and agent files: the
 // name as given when it is one of the shared models ("stories260K"),
@@ -45,42 +47,6 @@ func SpaceOf(modelID string, s prune.Shape) (predictor.Space, error) {
 		}
 	}
 	return sp, sp.Validate()
-}
-
-// ToPrunePolicy converts a predictor policy (key/value groups kept) into
-// the engine's (query heads kept) for a model of shape s.
-func ToPrunePolicy(s prune.Shape, p predictor.Policy) (prune.Policy, error) {
-	if len(p.Layers) != len(s.Layers) {
-		return prune.Policy{}, fmt.Errorf("%w: the policy has %d layers, the model %d; was it made for another model?",
-			predictor.ErrBadPolicy, len(p.Layers), len(s.Layers))
-	}
-	out := prune.Policy{Layers: make([]prune.LayerPolicy, len(p.Layers))}
-	for i, lp := range p.Layers {
-		if lp.Drop {
-			out.Layers[i] = prune.LayerPolicy{Drop: true}
-			continue
-		}
-		out.Layers[i] = prune.LayerPolicy{Heads: lp.HeadUnits * s.Layers[i].HeadsPerGroup(), Channels: lp.MLPUnits}
-	}
-	return out, out.Validate(s)
-}
-
-// FromPrunePolicy converts an engine policy (a baseline's, say) into the
-// predictor's vocabulary for a model of shape s.
-func FromPrunePolicy(s prune.Shape, p prune.Policy) (predictor.Policy, error) {
-	if err := p.Validate(s); err != nil {
-		return predictor.Policy{}, err
-	}
-	out := predictor.Policy{Layers: make([]predictor.LayerPolicy, len(p.Layers))}
-	for i, lp := range p.Layers {
-		if lp.Drop {
-			out.Layers[i] = predictor.LayerPolicy{Drop: true}
-			continue
-		}
-		g := s.Layers[i].HeadsPerGroup()
-		out.Layers[i] = predictor.LayerPolicy{HeadUnits: lp.Heads / max(g, 1), MLPUnits: lp.Channels}
-	}
-	return out, nil
 }
 
 // policyKey is a compact, exact key of a policy, for telling policies

@@ -172,7 +172,7 @@ func TestPPFBadInput(t *testing.T) {
 		{"search with a predictor of another model", []string{"search", "--model", "babyllama-tok105", "--predictor", pr, "--data", data, "--ratio", "0.3"}, "made for model"},
 		{"predictor of another layer count", []string{"predict", "--predictor", pr4, "--model", "stories260K", "--policy", good}, "made for 4 layers"},
 		{"policy of the wrong length", []string{"predict", "--predictor", pr, "--policy", `{"layers":[{"head_units":4,"mlp_units":100}]}`}, "the policy has 1 layers"},
-		{"policy in the engine's vocabulary", []string{"predict", "--predictor", pr, "--policy", `{"layers":[{"heads":8,"channels":100}]}`}, "head_units"},
+		{"policy in query heads", []string{"predict", "--predictor", pr, "--policy", `{"layers":[{"heads":8,"channels":100}]}`}, "head_units"},
 		{"ratio outside the agent's range", []string{"predict", "--predictor", pr, "--agent", ag, "--ratio", "0.8"}, "outside the agent's trained range"},
 		{"ratio outside the agent's range in search", args("search", "--predictor", pr, "--data", data, "--agent", ag, "--ratio", "0.7"), "outside the agent's trained range"},
 		{"empty dataset line", []string{"train-predictor", "--data", empty, "--out", filepath.Join(dir, "x.json")}, "line 2"},

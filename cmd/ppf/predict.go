@@ -14,8 +14,8 @@ import (
 	"github.com/ppfkit/ppf/ppfnb/predictor"
 )
 
-// parsePolicy reads a policy in the predictor's vocabulary, given inline
-// or as @FILE.
+// parsePolicy reads a policy (key/value groups and channels kept per
+// layer, as ppf prune --json prints it), given inline or as @FILE.
 func parsePolicy(s string) (predictor.Policy, error) {
 	src := s
 	if rest, ok := strings.CutPrefix(s, "@"); ok {

@@ -200,13 +200,14 @@ func runPrune(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "%s: %s at ratio %.4g (achieved %.4f): %d -> %d parameters (prunable %d -> %d)\n",
 		f.model, rep.Method, rep.Ratio, rep.AchievedRatio, rep.ParamsBefore, rep.ParamsAfter, rep.PrunableBefore, rep.PrunableAfter)
 	fmt.Fprintf(stdout, "score %s, bias %v; calibrated on tokens [0, %d) of %s\n", rep.Score, rep.Bias, p.CalibTokens, p.Calib)
-	fmt.Fprintln(stdout, "layer  heads  channels")
+	fmt.Fprintln(stdout, "layer  kv groups (query heads)  channels")
 	for i, lp := range rep.Policy.Layers {
 		if lp.Drop {
 			fmt.Fprintf(stdout, "%5d  dropped\n", i)
 			continue
 		}
-		fmt.Fprintf(stdout, "%5d  %d/%d  %d/%d\n", i, lp.Heads, shape.Layers[i].Heads, lp.Channels, shape.Layers[i].Channels)
+		l := shape.Layers[i]
+		fmt.Fprintf(stdout, "%5d  %-22s  %d/%d\n", i, fmt.Sprintf("%d/%d (%d/%d)", lp.HeadUnits, l.KVHeads, lp.HeadUnits*l.HeadsPerGroup(), l.Heads), lp.MLPUnits, l.Channels)
 	}
 	if e := rep.Eval; e != nil {
 		fmt.Fprintf(stdout, "perplexity %.4f (nll %.4f) on %s from token %d\n  %d predicted tokens in %d windows of %d tokens; %.2fs\n",

@@ -6,8 +6,10 @@
 //
 // The units: attention is pruned by key/value groups (one key/value head
 // with the query heads that read it), the MLP by SwiGLU channels, and a
-// whole layer can be dropped. The engine's prune.Policy counts the query
-// heads a layer keeps (whole groups), the predictor's counts the groups.
+// whole layer can be dropped. A Policy counts the units each layer keeps;
+// the predictor's Policy is this one, and the engine's prune.Policy is a
+// type of the same structure (convert with prune.Policy(p) and
+// policy.Policy(p)) with methods that measure it against a model's shape.
 package policy
 
 import "errors"
@@ -23,6 +25,21 @@ var (
 	// minimums every layer keeps.
 	ErrUnreachable = errors.New("pruning ratio out of reach")
 )
+
+// LayerPolicy says how much of one layer a policy keeps, in units.
+type LayerPolicy struct {
+	HeadUnits int  `json:"head_units"`     // key/value groups kept, each with its query heads
+	MLPUnits  int  `json:"mlp_units"`      // MLP channels kept
+	Drop      bool `json:"drop,omitempty"` // the whole layer is removed; the counts are then 0
+}
+
+// Policy is a layer-wise pruning decision: the units each layer keeps,
+// and which layers are dropped. Which units is a plan's business
+// (native/prune); datasets, the predictor and the agent store policies in
+// this form.
+type Policy struct {
+	Layers []LayerPolicy `json:"layers"`
+}
 
 // GroupCost is the parameter count of one key/value group of
 // headsPerGroup query heads: their rows of q and columns of o, and the

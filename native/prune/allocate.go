@@ -95,8 +95,8 @@ func Allocate(s Shape, ratio float64, heads, mlp []float64) (Policy, error) {
 	channels := apportion(C, want, lo, hi)
 
 	p := Policy{Layers: make([]LayerPolicy, L)}
-	for i, l := range s.Layers {
-		p.Layers[i] = LayerPolicy{Heads: groups[i] * l.HeadsPerGroup(), Channels: channels[i]}
+	for i := range s.Layers {
+		p.Layers[i] = LayerPolicy{HeadUnits: groups[i], MLPUnits: channels[i]}
 	}
 	if err := p.Validate(s); err != nil {
 		return Policy{}, err

@@ -25,9 +25,10 @@
 //
 // # Policies and plans
 //
-// A Policy says how many query heads (whole KV groups) and channels each
-// layer keeps and whether it is dropped; its per-layer ratios (Ratios,
-// FromRatios) are its features for a predictor, and it is plain JSON.
+// A Policy says how many KV groups and channels each layer keeps and
+// whether it is dropped, in the vocabulary the predictor shares
+// (native/policy: the same fields and JSON); its per-layer ratios (Ratios,
+// FromRatios) are its features for a predictor.
 // Every kept layer keeps at least Shape.MinGroups groups and
 // Shape.MinChannels channels (1 and 1 by default). A Plan adds which units
 // each layer keeps and the compensation biases. NewPlan makes one with a

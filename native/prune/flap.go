@@ -113,8 +113,8 @@ func flapPolicy(m *native.Model, st *Stats, s Shape, ratio float64) (Policy, err
 		}
 	}
 	p := Policy{Layers: make([]LayerPolicy, len(s.Layers))}
-	for i, l := range s.Layers {
-		p.Layers[i] = LayerPolicy{Heads: groups[i] * l.HeadsPerGroup(), Channels: channels[i]}
+	for i := range s.Layers {
+		p.Layers[i] = LayerPolicy{HeadUnits: groups[i], MLPUnits: channels[i]}
 	}
 	return p, p.Validate(s)
 }

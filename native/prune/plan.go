@@ -194,8 +194,8 @@ func PlanFor(m *native.Model, st *Stats, pol Policy, opt Options) (*Plan, error)
 			p.Groups[i], p.Channels[i] = []int{}, []int{}
 			continue
 		}
-		p.Groups[i] = sorted(topK(sc.Groups[i], pol.groups(s, i)))
-		p.Channels[i] = sorted(topK(sc.Channels[i], lp.Channels))
+		p.Groups[i] = sorted(topK(sc.Groups[i], lp.HeadUnits))
+		p.Channels[i] = sorted(topK(sc.Channels[i], lp.MLPUnits))
 		if bias {
 			p.AttnBias[i], p.MLPBias[i] = compensation(m, i, &st.Layers[i], p.Groups[i], p.Channels[i])
 		}
@@ -274,10 +274,10 @@ func (p *Plan) Validate(m *native.Model) error {
 		return fmt.Errorf("%w: the plan lists kept units of %d and %d layers for %d layers", ErrBadPolicy, len(p.Groups), len(p.Channels), len(s.Layers))
 	}
 	for i, l := range s.Layers {
-		if err := checkIndices(p.Groups[i], p.Policy.groups(s, i), l.KVHeads); err != nil {
+		if err := checkIndices(p.Groups[i], p.Policy.Layers[i].HeadUnits, l.KVHeads); err != nil {
 			return fmt.Errorf("%w: layer %d KV groups: %v", ErrBadPolicy, i, err)
 		}
-		if err := checkIndices(p.Channels[i], p.Policy.Layers[i].Channels, l.Channels); err != nil {
+		if err := checkIndices(p.Channels[i], p.Policy.Layers[i].MLPUnits, l.Channels); err != nil {
 			return fmt.Errorf("%w: layer %d channels: %v", ErrBadPolicy, i, err)
 		}
 	}

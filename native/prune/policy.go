@@ -89,32 +89,29 @@ func (s Shape) Params() int {
 func (s Shape) minGroups(i int) int   { return min(max(s.MinGroups, 0), s.Layers[i].KVHeads) }
 func (s Shape) minChannels(i int) int { return min(max(s.MinChannels, 0), s.Layers[i].Channels) }
 
-// LayerPolicy says how much of one layer to keep.
-type LayerPolicy struct {
-	Heads    int  `json:"heads"`          // query heads kept: whole KV groups, a multiple of the layer's heads per group
-	Channels int  `json:"channels"`       // MLP channels kept
-	Drop     bool `json:"drop,omitempty"` // the whole layer is removed; Heads and Channels are then 0
-}
+// LayerPolicy says how much of one layer to keep: key/value groups
+// (HeadUnits, each with its query heads), MLP channels (MLPUnits), or
+// nothing (Drop). It is native/policy's, shared with the predictor.
+type LayerPolicy = policy.LayerPolicy
 
-// Policy is a layer-wise pruning decision: how many heads and channels
-// each layer keeps, and which layers are dropped. Which heads and channels
-// is a Plan's business.
-type Policy struct {
-	Layers []LayerPolicy `json:"layers"`
-}
+// Policy is a layer-wise pruning decision: how many key/value groups and
+// channels each layer keeps, and which layers are dropped. Which groups
+// and channels is a Plan's business. It has the structure of
+// policy.Policy, the predictor's: convert with Policy(p) and
+// policy.Policy(p); its methods measure it against a Shape.
+type Policy policy.Policy
 
 // Dense is the policy that keeps everything.
 func Dense(s Shape) Policy {
 	p := Policy{Layers: make([]LayerPolicy, len(s.Layers))}
 	for i, l := range s.Layers {
-		p.Layers[i] = LayerPolicy{Heads: l.Heads, Channels: l.Channels}
+		p.Layers[i] = LayerPolicy{HeadUnits: l.KVHeads, MLPUnits: l.Channels}
 	}
 	return p
 }
 
-// Validate checks p against s: one entry per layer, heads in whole KV
-// groups, counts between the minimums and what the layer has, dropped
-// layers empty.
+// Validate checks p against s: one entry per layer, counts between the
+// minimums and what the layer has, dropped layers empty.
 func (p Policy) Validate(s Shape) error {
 	if len(p.Layers) != len(s.Layers) {
 		return fmt.Errorf("%w: the policy has %d layers, the model %d; was it made for another model?",
@@ -123,38 +120,26 @@ func (p Policy) Validate(s Shape) error {
 	for i, lp := range p.Layers {
 		l := s.Layers[i]
 		if lp.Drop {
-			if lp.Heads != 0 || lp.Channels != 0 {
-				return fmt.Errorf("%w: layer %d is dropped but keeps %d heads and %d channels; a dropped layer keeps 0 and 0",
-					ErrBadPolicy, i, lp.Heads, lp.Channels)
+			if lp.HeadUnits != 0 || lp.MLPUnits != 0 {
+				return fmt.Errorf("%w: layer %d is dropped but keeps %d key/value groups and %d channels; a dropped layer keeps 0 and 0",
+					ErrBadPolicy, i, lp.HeadUnits, lp.MLPUnits)
 			}
 			continue
 		}
-		if lp.Heads < 0 || lp.Heads > l.Heads || lp.Channels < 0 || lp.Channels > l.Channels {
-			return fmt.Errorf("%w: layer %d keeps %d heads and %d channels, but has %d heads and %d channels; was the policy made for another model?",
-				ErrBadPolicy, i, lp.Heads, lp.Channels, l.Heads, l.Channels)
+		if lp.HeadUnits < 0 || lp.HeadUnits > l.KVHeads || lp.MLPUnits < 0 || lp.MLPUnits > l.Channels {
+			return fmt.Errorf("%w: layer %d keeps %d key/value groups and %d channels, but has %d and %d; was the policy made for another model?",
+				ErrBadPolicy, i, lp.HeadUnits, lp.MLPUnits, l.KVHeads, l.Channels)
 		}
-		if g := l.HeadsPerGroup(); g > 1 && lp.Heads%g != 0 {
-			return fmt.Errorf("%w: layer %d keeps %d query heads; with grouped-query attention (%d query heads per key/value head) keep a multiple of %d",
-				ErrBadPolicy, i, lp.Heads, g, g)
+		if lp.HeadUnits < s.minGroups(i) {
+			return fmt.Errorf("%w: layer %d keeps %d key/value groups, fewer than the minimum of %d; keep more or lower MinGroups",
+				ErrBadPolicy, i, lp.HeadUnits, s.minGroups(i))
 		}
-		if g := p.groups(s, i); g < s.minGroups(i) {
-			return fmt.Errorf("%w: layer %d keeps %d key/value groups (%d heads), fewer than the minimum of %d; keep more or lower MinGroups",
-				ErrBadPolicy, i, g, lp.Heads, s.minGroups(i))
-		}
-		if lp.Channels < s.minChannels(i) {
+		if lp.MLPUnits < s.minChannels(i) {
 			return fmt.Errorf("%w: layer %d keeps %d MLP channels, fewer than the minimum of %d; keep more or lower MinChannels",
-				ErrBadPolicy, i, lp.Channels, s.minChannels(i))
+				ErrBadPolicy, i, lp.MLPUnits, s.minChannels(i))
 		}
 	}
 	return nil
-}
-
-// groups is the number of KV groups layer i keeps.
-func (p Policy) groups(s Shape, i int) int {
-	if g := s.Layers[i].HeadsPerGroup(); g > 0 {
-		return p.Layers[i].Heads / g
-	}
-	return 0
 }
 
 // Params counts the prunable parameters p keeps (see Shape.Params).
@@ -162,7 +147,7 @@ func (p Policy) Params(s Shape) int {
 	n := 0
 	for i, lp := range p.Layers {
 		if i < len(s.Layers) && !lp.Drop {
-			n += p.groups(s, i)*s.GroupParams(i) + lp.Channels*s.ChannelParams()
+			n += lp.HeadUnits*s.GroupParams(i) + lp.MLPUnits*s.ChannelParams()
 		}
 	}
 	return n
@@ -178,8 +163,8 @@ func (p Policy) Ratio(s Shape) float64 {
 	return 1 - float64(p.Params(s))/float64(total)
 }
 
-// Ratios returns the per-layer pruning ratios of p, the fraction of heads
-// and of MLP channels each layer removes (1 and 1 for a dropped layer):
+// Ratios returns the per-layer pruning ratios of p, the fraction of
+// key/value groups (so of query heads) and of MLP channels each layer removes (1 and 1 for a dropped layer):
 // the policy's features for a predictor.
 func (p Policy) Ratios(s Shape) (heads, mlp []float64) {
 	heads, mlp = make([]float64, len(p.Layers)), make([]float64, len(p.Layers))
@@ -188,7 +173,7 @@ func (p Policy) Ratios(s Shape) (heads, mlp []float64) {
 			break
 		}
 		l := s.Layers[i]
-		heads[i], mlp[i] = 1-frac(lp.Heads, l.Heads), 1-frac(lp.Channels, l.Channels)
+		heads[i], mlp[i] = 1-frac(lp.HeadUnits, l.KVHeads), 1-frac(lp.MLPUnits, l.Channels)
 		if lp.Drop {
 			heads[i], mlp[i] = 1, 1
 		}
@@ -204,9 +189,8 @@ func frac(a, b int) float64 {
 }
 
 // FromRatios builds the policy with the given per-layer pruning ratios
-// (fractions of heads and of channels removed, each in [0, 1]). Head
-// counts round to the nearest whole KV group and channel counts to the
-// nearest channel; a layer whose two ratios are both 1 is dropped. The
+// (fractions of key/value groups and of channels removed, each in [0, 1]).
+// Counts round to the nearest group and the nearest channel; a layer whose two ratios are both 1 is dropped. The
 // result must pass Validate (the minimums apply); the global ratio is
 // whatever the rounding gives: use Allocate to meet a global ratio.
 func FromRatios(s Shape, heads, mlp []float64) (Policy, error) {
@@ -227,10 +211,7 @@ func FromRatios(s Shape, heads, mlp []float64) (Policy, error) {
 			continue
 		}
 		groups := int(math.Round((1 - heads[i]) * float64(l.KVHeads)))
-		p.Layers[i] = LayerPolicy{
-			Heads:    groups * l.HeadsPerGroup(),
-			Channels: int(math.Round((1 - mlp[i]) * float64(l.Channels))),
-		}
+		p.Layers[i] = LayerPolicy{HeadUnits: groups, MLPUnits: int(math.Round((1 - mlp[i]) * float64(l.Channels)))}
 	}
 	return p, p.Validate(s)
 }

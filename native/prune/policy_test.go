@@ -38,10 +38,10 @@ func TestMethodsMeetRatio(t *testing.T) {
 				t.Errorf("%s: asked %v, achieved %v (tolerance %v)", method, r, got, tol)
 			}
 			for i, lp := range p.Policy.Layers {
-				if !lp.Drop && (lp.Heads < 2 || lp.Heads%2 != 0 || lp.Channels < 1) {
+				if !lp.Drop && (lp.HeadUnits < 1 || lp.MLPUnits < 1) {
 					t.Errorf("%s %v layer %d: %+v breaks the minimums or the KV groups", method, r, i, lp)
 				}
-				if lp.Drop != (method == MethodShortGPT && lp.Heads == 0) {
+				if lp.Drop != (method == MethodShortGPT && lp.HeadUnits == 0) {
 					t.Errorf("%s %v layer %d: %+v", method, r, i, lp)
 				}
 			}
@@ -57,8 +57,8 @@ func TestUniformIsUniform(t *testing.T) {
 	}
 	for i, lp := range p.Policy.Layers {
 		// 50% of 4 groups of 2 heads; 24 channels lose half of what is left to lose
-		if lp.Heads != 4 || lp.Channels != 12 {
-			t.Errorf("layer %d keeps %+v, want 4 heads and 12 channels", i, lp)
+		if lp.HeadUnits != 2 || lp.MLPUnits != 12 {
+			t.Errorf("layer %d keeps %+v, want 2 groups and 12 channels", i, lp)
 		}
 	}
 }
@@ -129,10 +129,10 @@ func TestPolicyValidate(t *testing.T) {
 		want string
 	}{
 		{"layer count", edit(func(p *Policy) { p.Layers = p.Layers[:3] }), "has 3 layers, the model 4"},
-		{"GQA", edit(func(p *Policy) { p.Layers[1].Heads = 3 }), "multiple of 2"},
-		{"too few heads", edit(func(p *Policy) { p.Layers[2].Heads = 0 }), "fewer than the minimum"},
-		{"too few channels", edit(func(p *Policy) { p.Layers[2].Channels = 0 }), "fewer than the minimum"},
-		{"too many channels", edit(func(p *Policy) { p.Layers[0].Channels = 25 }), "has 8 heads and 24 channels"},
+		{"too few groups", edit(func(p *Policy) { p.Layers[2].HeadUnits = 0 }), "fewer than the minimum"},
+		{"too few channels", edit(func(p *Policy) { p.Layers[2].MLPUnits = 0 }), "fewer than the minimum"},
+		{"too many channels", edit(func(p *Policy) { p.Layers[0].MLPUnits = 25 }), "but has 4 and 24"},
+		{"too many groups", edit(func(p *Policy) { p.Layers[0].HeadUnits = 5 }), "keeps 5 key/value groups"},
 		{"dropped but keeps", edit(func(p *Policy) { p.Layers[0].Drop = true }), "a dropped layer keeps 0"},
 	} {
 		err := tc.p.Validate(s)
@@ -205,7 +205,7 @@ func TestAllocateFollowsWishes(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i < len(p.Layers); i++ {
-		if p.Layers[i].Heads > p.Layers[i-1].Heads || p.Layers[i].Channels > p.Layers[i-1].Channels {
+		if p.Layers[i].HeadUnits > p.Layers[i-1].HeadUnits || p.Layers[i].MLPUnits > p.Layers[i-1].MLPUnits {
 			t.Errorf("layer %d keeps more than layer %d: %+v", i, i-1, p.Layers)
 		}
 	}

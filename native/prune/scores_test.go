@@ -85,7 +85,7 @@ func TestScoresByHand(t *testing.T) {
 // channel 0 (mean 2) adds Down[:, 0]·2 = [2, 2].
 func TestCompensationByHand(t *testing.T) {
 	m, st := handModel()
-	pol := Policy{Layers: []LayerPolicy{{Heads: 2, Channels: 2}}}
+	pol := Policy{Layers: []LayerPolicy{{HeadUnits: 1, MLPUnits: 2}}}
 	p, err := PlanFor(m, st, pol, Options{Score: ScoreFluctuation, Bias: BiasOn})
 	if err != nil {
 		t.Fatal(err)
@@ -100,7 +100,7 @@ func TestCompensationByHand(t *testing.T) {
 	if p.MLPBias[0] != nil && (p.MLPBias[0][0] != 0 || p.MLPBias[0][1] != 0) {
 		t.Errorf("mlp bias %v, want zeros (channel 1's mean input is 0)", p.MLPBias[0])
 	}
-	p, err = PlanFor(m, st, Policy{Layers: []LayerPolicy{{Heads: 4, Channels: 2}}}, Options{Score: ScoreMagnitude, Bias: BiasOn})
+	p, err = PlanFor(m, st, Policy{Layers: []LayerPolicy{{HeadUnits: 2, MLPUnits: 2}}}, Options{Score: ScoreMagnitude, Bias: BiasOn})
 	if err != nil {
 		t.Fatal(err)
 	}

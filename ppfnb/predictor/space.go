@@ -135,17 +135,13 @@ func (s Space) Equal(o Space) bool {
 	return true
 }
 
-// LayerPolicy says how much of one layer is kept.
-type LayerPolicy struct {
-	HeadUnits int  `json:"head_units"`     // key/value groups kept
-	MLPUnits  int  `json:"mlp_units"`      // MLP channels kept
-	Drop      bool `json:"drop,omitempty"` // the whole layer is removed; the counts are then 0
-}
+// LayerPolicy says how much of one layer a policy keeps: key/value
+// groups (HeadUnits), MLP channels (MLPUnits), or nothing (Drop). It is
+// the engine's vocabulary too (native/policy).
+type LayerPolicy = policy.LayerPolicy
 
 // Policy is a layer-wise pruning decision: the units each layer keeps.
-type Policy struct {
-	Layers []LayerPolicy `json:"layers"`
-}
+type Policy = policy.Policy
 
 // Dense is the policy that keeps everything.
 func (s Space) Dense() Policy {

@@ -45,7 +45,7 @@ func TestLlamaSpaceCosts(t *testing.T) {
 
 func TestFractionsRoundTrip(t *testing.T) {
 	s := storiesSpace(t)
-	p := Policy{Layers: []LayerPolicy{{4, 172, false}, {2, 86, false}, {}, {1, 1, false}, {3, 100, false}}}
+	p := Policy{Layers: []LayerPolicy{{HeadUnits: 4, MLPUnits: 172}, {HeadUnits: 2, MLPUnits: 86}, {}, {HeadUnits: 1, MLPUnits: 1}, {HeadUnits: 3, MLPUnits: 100}}}
 	p.Layers[2].Drop = true
 	if err := s.ValidatePolicy(p); err != nil {
 		t.Fatal(err)
@@ -67,7 +67,7 @@ func TestFractionsRoundTrip(t *testing.T) {
 	if got := s.Ratio(p); math.Abs(got-want) > 1e-15 {
 		t.Fatalf("Ratio = %v, want %v", got, want)
 	}
-	bad := Policy{Layers: append([]LayerPolicy{{0, 172, false}}, p.Layers[1:]...)}
+	bad := Policy{Layers: append([]LayerPolicy{{HeadUnits: 0, MLPUnits: 172}}, p.Layers[1:]...)}
 	if err := s.ValidatePolicy(bad); !errors.Is(err, ErrBadPolicy) {
 		t.Fatalf("0 groups under a minimum of 1: err = %v", err)
 	}

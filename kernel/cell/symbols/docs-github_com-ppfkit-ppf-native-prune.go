@@ -31,13 +31,13 @@ kept), so with 5 layers it achieves multiples of 0.2.
 
 # Policies and plans
 
-A Policy says how many query heads (whole KV groups) and channels each layer
-keeps and whether it is dropped; its per-layer ratios (Ratios, FromRatios) are
-its features for a predictor, and it is plain JSON. Every kept layer keeps
-at least Shape.MinGroups groups and Shape.MinChannels channels (1 and 1 by
-default). A Plan adds which units each layer keeps and the compensation biases.
-NewPlan makes one with a method; PlanFor turns any policy (from PPF's agent,
-say) into one.
+A Policy says how many KV groups and channels each layer keeps and whether
+it is dropped, in the vocabulary the predictor shares (native/policy:
+the same fields and JSON); its per-layer ratios (Ratios, FromRatios) are its
+features for a predictor. Every kept layer keeps at least Shape.MinGroups groups
+and Shape.MinChannels channels (1 and 1 by default). A Plan adds which units
+each layer keeps and the compensation biases. NewPlan makes one with a method;
+PlanFor turns any policy (from PPF's agent, say) into one.
 
 # Calibration and evaluation text
 
@@ -168,21 +168,15 @@ Sentinel errors, wrapped with %w; test with errors.Is.`,
 		"FromRatios": `func FromRatios(s Shape, heads, mlp []float64) (Policy, error)
 
 FromRatios builds the policy with the given per-layer pruning ratios (fractions
-of heads and of channels removed, each in [0, 1]). Head counts round to the
-nearest whole KV group and channel counts to the nearest channel; a layer whose
-two ratios are both 1 is dropped. The result must pass Validate (the minimums
-apply); the global ratio is whatever the rounding gives: use Allocate to meet a
-global ratio.`,
-		"LayerPolicy": "type LayerPolicy struct {\n\tHeads    int  `json:\"heads\"`          // query heads kept: whole KV groups, a multiple of the layer's heads per group\n\tChannels int  `json:\"channels\"`       // MLP channels kept\n\tDrop     bool `json:\"drop,omitempty\"` // the whole layer is removed; Heads and Channels are then 0\n}\n\nLayerPolicy says how much of one layer to keep.",
-		"LayerPolicy.Channels": `Channels int
+of key/value groups and of channels removed, each in [0, 1]). Counts round to
+the nearest group and the nearest channel; a layer whose two ratios are both 1
+is dropped. The result must pass Validate (the minimums apply); the global ratio
+is whatever the rounding gives: use Allocate to meet a global ratio.`,
+		"LayerPolicy": `type LayerPolicy = policy.LayerPolicy
 
-MLP channels kept`,
-		"LayerPolicy.Drop": `Drop bool
-
-the whole layer is removed; Heads and Channels are then 0`,
-		"LayerPolicy.Heads": `Heads int
-
-query heads kept: whole KV groups, a multiple of the layer's heads per group`,
+LayerPolicy says how much of one layer to keep: key/value groups (HeadUnits,
+each with its query heads), MLP channels (MLPUnits), or nothing (Drop). It is
+native/policy's, shared with the predictor.`,
 		"LayerShape": "type LayerShape struct {\n\tHeads    int `json:\"heads\"`    // query heads\n\tKVHeads  int `json:\"kv_heads\"` // key/value heads: the attention pruning unit, a KV group\n\tChannels int `json:\"channels\"` // SwiGLU intermediate channels\n}\n\nLayerShape is the prunable structure of one layer.\n\nfunc (l LayerShape) HeadsPerGroup() int",
 		"LayerShape.Channels": `Channels int
 
@@ -381,8 +375,20 @@ PlanFor picks, in each layer of m, the units that pol keeps: the highest-scoring
 KV groups and channels by opt.Score (default: the method's, or wanda-sp without
 a method), and computes compensation biases when opt.Bias (or the method) asks.
 This is how a policy from elsewhere, such as PPF's agent, becomes a Plan.`,
-		"Policy":        "type Policy struct {\n\tLayers []LayerPolicy `json:\"layers\"`\n}\n\nPolicy is a layer-wise pruning decision: how many heads and channels each\nlayer keeps, and which layers are dropped. Which heads and channels is a Plan's\nbusiness.\n\nfunc Allocate(s Shape, ratio float64, heads, mlp []float64) (Policy, error)\nfunc Dense(s Shape) Policy\nfunc FromRatios(s Shape, heads, mlp []float64) (Policy, error)\nfunc (p Policy) Params(s Shape) int\nfunc (p Policy) Ratio(s Shape) float64\nfunc (p Policy) Ratios(s Shape) (heads, mlp []float64)\nfunc (p Policy) Validate(s Shape) error",
-		"Policy.Layers": `Layers []LayerPolicy`,
+		"Policy": `type Policy policy.Policy
+
+Policy is a layer-wise pruning decision: how many key/value groups and channels
+each layer keeps, and which layers are dropped. Which groups and channels is a
+Plan's business. It has the structure of policy.Policy, the predictor's: convert
+with Policy(p) and policy.Policy(p); its methods measure it against a Shape.
+
+func Allocate(s Shape, ratio float64, heads, mlp []float64) (Policy, error)
+func Dense(s Shape) Policy
+func FromRatios(s Shape, heads, mlp []float64) (Policy, error)
+func (p Policy) Params(s Shape) int
+func (p Policy) Ratio(s Shape) float64
+func (p Policy) Ratios(s Shape) (heads, mlp []float64)
+func (p Policy) Validate(s Shape) error`,
 		"Policy.Params": `func (p Policy) Params(s Shape) int
 
 Params counts the prunable parameters p keeps (see Shape.Params).`,
@@ -392,13 +398,13 @@ Ratio is the global pruning ratio of p: the fraction of the prunable parameters
 (Shape.Params) it removes.`,
 		"Policy.Ratios": `func (p Policy) Ratios(s Shape) (heads, mlp []float64)
 
-Ratios returns the per-layer pruning ratios of p, the fraction of heads and of
-MLP channels each layer removes (1 and 1 for a dropped layer): the policy's
-features for a predictor.`,
+Ratios returns the per-layer pruning ratios of p, the fraction of key/value
+groups (so of query heads) and of MLP channels each layer removes (1 and 1 for a
+dropped layer): the policy's features for a predictor.`,
 		"Policy.Validate": `func (p Policy) Validate(s Shape) error
 
-Validate checks p against s: one entry per layer, heads in whole KV groups,
-counts between the minimums and what the layer has, dropped layers empty.`,
+Validate checks p against s: one entry per layer, counts between the minimums
+and what the layer has, dropped layers empty.`,
 		"ScoreFluctuation": `const ScoreFluctuation = "fluctuation"
 
 ScoreFluctuation is FLAP's fluctuation metric: the variance of each input

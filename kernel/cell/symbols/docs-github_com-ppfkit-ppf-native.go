@@ -16,7 +16,8 @@ run.c: embedding, then per layer RMSNorm, q/k/v projections, RoPE, causal
 grouped-query attention, output projection, residual, RMSNorm, SwiGLU MLP,
 residual; then the final RMSNorm and the classifier. All matrix products go
 through one place, matmul.go (SIMD kernels chosen at run time, a plain Go
-fallback).`,
+fallback); the products of one token, as decoding runs them, read the weights as
+stored (matvec_amd64.go).`,
 		"Backend": `type Backend interface {
 	Name() string
 	// Load prepares m on the backend (for a GPU: uploads its weights).

@@ -298,6 +298,11 @@ mean exploration deviation of the logits`,
 
 Train trains an agent for space s against scorer (usually the predictor trained
 for s). It is deterministic for a config, space and deterministic scorer,
-and stops when ctx is cancelled, returning ctx's error.`,
+and stops when ctx is cancelled, returning ctx's error.
+
+Each update samples (one ratio per slice of the range, SamplesPerRatio policies
+around the agent's means at each, scored), improves the network by PPO on that
+batch, then judges the agent on a fixed grid of ratios every EvalEvery updates,
+keeping the best weights.`,
 	}
 }

@@ -248,16 +248,11 @@ Kendall returns Kendall's tau-b of x and y: (concordant - discordant) / sqrt((n0
 - tiesX)(n0 - tiesY)) over all n0 pairs, where tiesX counts the pairs tied in x
 (tied in both included). NaN when undefined. It takes O(n²) time: fine for test
 sets of thousands.`,
-		"LayerPolicy": "type LayerPolicy struct {\n\tHeadUnits int  `json:\"head_units\"`     // key/value groups kept\n\tMLPUnits  int  `json:\"mlp_units\"`      // MLP channels kept\n\tDrop      bool `json:\"drop,omitempty\"` // the whole layer is removed; the counts are then 0\n}\n\nLayerPolicy says how much of one layer is kept.",
-		"LayerPolicy.Drop": `Drop bool
+		"LayerPolicy": `type LayerPolicy = policy.LayerPolicy
 
-the whole layer is removed; the counts are then 0`,
-		"LayerPolicy.HeadUnits": `HeadUnits int
-
-key/value groups kept`,
-		"LayerPolicy.MLPUnits": `MLPUnits int
-
-MLP channels kept`,
+LayerPolicy says how much of one layer a policy keeps: key/value groups
+(HeadUnits), MLP channels (MLPUnits), or nothing (Drop). It is the engine's
+vocabulary too (native/policy).`,
 		"LayerSpace": "type LayerSpace struct {\n\tHeadUnits    int `json:\"head_units\"`     // prunable attention units: key/value groups\n\tHeadUnitCost int `json:\"head_unit_cost\"` // parameters one unit removes: its q and o rows/columns and its k and v rows\n\tMLPUnits     int `json:\"mlp_units\"`      // SwiGLU intermediate channels\n\tMLPUnitCost  int `json:\"mlp_unit_cost\"`  // parameters one channel removes: a row of gate and up and a column of down (3·dim)\n\tMinHeadUnits int `json:\"min_head_units\"` // the least a layer that is not dropped keeps\n\tMinMLPUnits  int `json:\"min_mlp_units\"`\n}\n\nLayerSpace is what can be pruned in one layer.",
 		"LayerSpace.HeadUnitCost": `HeadUnitCost int
 
@@ -374,8 +369,9 @@ of log-perplexity`,
 
 Pearson returns the correlation of x and y, NaN when either is constant or they
 have fewer than two values.`,
-		"Policy":        "type Policy struct {\n\tLayers []LayerPolicy `json:\"layers\"`\n}\n\nPolicy is a layer-wise pruning decision: the units each layer keeps.",
-		"Policy.Layers": `Layers []LayerPolicy`,
+		"Policy": `type Policy = policy.Policy
+
+Policy is a layer-wise pruning decision: the units each layer keeps.`,
 		"Predictor": `type Predictor struct {
 	// contains filtered or unexported fields
 }

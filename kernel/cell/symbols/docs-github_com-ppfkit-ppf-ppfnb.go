@@ -4,7 +4,7 @@ package symbols
 
 func init() {
 	Docs["github.com/ppfkit/ppf/ppfnb"] = map[string]string{
-		"":             "package ppfnb // import \"github.com/ppfkit/ppf/ppfnb\"\n\nPackage ppfnb holds what a notebook cell (or the ppf command) calls.\nIts exported API has no generics, so the yaegi interpreter behind the Jupyter\nkernel can call all of it; the heavy work runs compiled in package native.\nRead it top down:\n\n# Models\n\nLoad finds a model by name in $PPF_MODELS (or takes a path: a llama2.c\ncheckpoint, a Hugging Face folder) with its tokenizer, and returns an LM:\nLM.Generate writes text, LM.Evaluate measures perplexity on a text file with the\nprotocol of TextProtocol, and LM.UseBackend moves measurements to a GPU backend.\n\n# Pruning one model\n\nPrune runs the chain `ppf prune` runs (calibrate when the method needs it,\nplan, slice) and returns a Pruned: the smaller model as an LM, with its plan and\ncalibration; LM.Save writes it with its tokenizer so that Load reads it back.\n\n# Pruning policies, measured\n\nAn Evaluator is a model with its calibration and its text cut into disjoint\nslices (Slices: calibration, search, held-out report, WikiText-2). It measures\nany layer-wise policy (Evaluator.Measure, Evaluator.Fitness) with one fixed\nchoice of units (FLAP's scores by default, see UnitsFLAP), and makes the\nbaselines' policies (Evaluator.BaselinePolicy: uniform, Wanda-sp, OWL, FLAP,\nShortGPT). Policies are predictor.Policy values: KV groups and MLP channels kept\nper layer; ToPrunePolicy and FromPrunePolicy convert to the engine's.\n\n# The PPF pipeline\n\nCollect measures sampled policies into a resumable dataset (sharded,\nthen MergeShards); the predictor and the agent are trained on it in packages\npredictor and agent; Search looks for the best policy at one ratio on the\npredictor, verifying for real; RunExperiment runs all of it and measures every\nmethod on held-out text.\n\n# The duel\n\nRunDuel gives EvoPress, RandomSearch and PPF the same budget of real\nevaluations, counted in one Ledger through the Judge interface, and follows each\none's best policy so far (DuelResult.Anytime, DuelResult.Plot).\n\n# Charts and display\n\nEvery Plot* function returns a Figure, shown as an image when it is a cell's\nlast expression; Sweep collects perplexities over methods and ratios as a table\nand a chart. Package chart lays the figures out and holds their marks, ticks\nand colours, for a cell's own charts too. Rich output during a cell (progress,\ntables) is package display.",
+		"":             "package ppfnb // import \"github.com/ppfkit/ppf/ppfnb\"\n\nPackage ppfnb holds what a notebook cell (or the ppf command) calls.\nIts exported API has no generics, so the yaegi interpreter behind the Jupyter\nkernel can call all of it; the heavy work runs compiled in package native.\nRead it top down:\n\n# Models\n\nLoad finds a model by name in $PPF_MODELS (or takes a path: a llama2.c\ncheckpoint, a Hugging Face folder) with its tokenizer, and returns an LM:\nLM.Generate writes text, LM.Evaluate measures perplexity on a text file with the\nprotocol of TextProtocol, and LM.UseBackend moves measurements to a GPU backend.\n\n# Pruning one model\n\nPrune runs the chain `ppf prune` runs (calibrate when the method needs it,\nplan, slice) and returns a Pruned: the smaller model as an LM, with its plan and\ncalibration; LM.Save writes it with its tokenizer so that Load reads it back.\n\n# Pruning policies, measured\n\nAn Evaluator is a model with its calibration and its text cut into disjoint\nslices (Slices: calibration, search, held-out report, WikiText-2). It measures\nany layer-wise policy (Evaluator.Measure, Evaluator.Fitness) with one fixed\nchoice of units (FLAP's scores by default, see UnitsFLAP), and makes the\nbaselines' policies (Evaluator.BaselinePolicy: uniform, Wanda-sp, OWL, FLAP,\nShortGPT). Policies are predictor.Policy values: KV groups and MLP channels\nkept per layer, the vocabulary the engine shares (native/policy; convert with\nprune.Policy(p) and predictor.Policy(p)).\n\n# The PPF pipeline\n\nCollect measures sampled policies into a resumable dataset (sharded,\nthen MergeShards); the predictor and the agent are trained on it in packages\npredictor and agent; Search looks for the best policy at one ratio on the\npredictor, verifying for real; RunExperiment runs all of it and measures every\nmethod on held-out text.\n\n# The duel\n\nRunDuel gives EvoPress, RandomSearch and PPF the same budget of real\nevaluations, counted in one Ledger through the Judge interface, and follows each\none's best policy so far (DuelResult.Anytime, DuelResult.Plot).\n\n# Charts and display\n\nEvery Plot* function returns a Figure, shown as an image when it is a cell's\nlast expression; Sweep collects perplexities over methods and ratios as a table\nand a chart. Package chart lays the figures out and holds their marks, ticks\nand colours, for a cell's own charts too. Rich output during a cell (progress,\ntables) is package display.",
 		"AnytimePoint": "type AnytimePoint struct {\n\tTokens int64   `json:\"tokens\"` // real evaluation tokens spent\n\tHas    bool    `json:\"has\"`    // the method had a policy by then (PPF has none while it collects)\n\tReport float64 `json:\"report,omitempty\"`\n\tWiki   float64 `json:\"wiki,omitempty\"`\n}\n\nAnytimePoint is a search's incumbent judged on the report texts once a share of\nthe budget was spent.",
 		"AnytimePoint.Has": `Has bool
 
@@ -363,8 +363,7 @@ BaselinePlan is the plan of one of prune.Methods() at ratio, with the method's
 own units (as ppf prune makes it); seed is random's.`,
 		"Evaluator.BaselinePolicy": `func (e *Evaluator) BaselinePolicy(method string, ratio float64, seed uint64) (predictor.Policy, error)
 
-BaselinePolicy is a baseline's allocation at ratio, in the predictor's
-vocabulary.`,
+BaselinePolicy is a baseline's allocation at ratio.`,
 		"Evaluator.BaselineStarts": `func (e *Evaluator) BaselineStarts(ratio float64, seed uint64) ([]Start, error)
 
 BaselineStarts are the heuristics' allocations at ratio with the evaluator's
@@ -660,10 +659,6 @@ FitnessPPL is the mean negative log-likelihood per predicted token: log
 perplexity, what collection and PPF's search measure.
 
 Fitness measures: what a search that runs policies for real minimises.`,
-		"FromPrunePolicy": `func FromPrunePolicy(s prune.Shape, p prune.Policy) (predictor.Policy, error)
-
-FromPrunePolicy converts an engine policy (a baseline's, say) into the
-predictor's vocabulary for a model of shape s.`,
 		"GenerateOptions": `type GenerateOptions struct {
 	Prompt      string
 	Steps       int     // forward passes, prompt included, as in llama2.c; 0: the whole context
@@ -1428,11 +1423,7 @@ one predictor score`,
 		"Timing.Stages": `Stages map[string]float64
 
 seconds per step`,
-		"Timing.Total": `Total float64`,
-		"ToPrunePolicy": `func ToPrunePolicy(s prune.Shape, p predictor.Policy) (prune.Policy, error)
-
-ToPrunePolicy converts a predictor policy (key/value groups kept) into the
-engine's (query heads kept) for a model of shape s.`,
+		"Timing.Total":    `Total float64`,
 		"TokenRange":      "type TokenRange struct {\n\tFrom int `json:\"from\"`\n\tTo   int `json:\"to\"`\n}\n\nTokenRange is [From, To) of a tokenized text.\n\nfunc (r TokenRange) Len() int",
 		"TokenRange.From": `From int`,
 		"TokenRange.Len": `func (r TokenRange) Len() int

@@ -32,7 +32,6 @@ func init() {
 		"ExperimentMethods":     reflect.ValueOf(ppfnb.ExperimentMethods),
 		"FitnessKL":             reflect.ValueOf(constant.MakeFromLiteral("\"kl\"", token.STRING, 0)),
 		"FitnessPPL":            reflect.ValueOf(constant.MakeFromLiteral("\"ppl\"", token.STRING, 0)),
-		"FromPrunePolicy":       reflect.ValueOf(ppfnb.FromPrunePolicy),
 		"Load":                  reflect.ValueOf(ppfnb.Load),
 		"LoadDuel":              reflect.ValueOf(ppfnb.LoadDuel),
 		"MergeShards":           reflect.ValueOf(ppfnb.MergeShards),
@@ -71,7 +70,6 @@ func init() {
 		"SliceWiki":             reflect.ValueOf(constant.MakeFromLiteral("\"wiki\"", token.STRING, 0)),
 		"SpaceOf":               reflect.ValueOf(ppfnb.SpaceOf),
 		"TextProtocol":          reflect.ValueOf(constant.MakeFromLiteral("\"CRLF->LF, lines joined by \\\\n, tokenized once with BOS, non-overlapping windows\"", token.STRING, 0)),
-		"ToPrunePolicy":         reflect.ValueOf(ppfnb.ToPrunePolicy),
 		"UnitsFLAP":             reflect.ValueOf(constant.MakeFromLiteral("\"flap\"", token.STRING, 0)),
 		"UnitsWanda":            reflect.ValueOf(constant.MakeFromLiteral("\"wanda-sp\"", token.STRING, 0)),
 

@@ -19,6 +19,7 @@ import "reflect"
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native/tokenizer
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native/prune
+//go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/native/policy
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb/predictor
 //go:generate go run github.com/traefik/yaegi/cmd/yaegi extract -name symbols github.com/ppfkit/ppf/ppfnb/agent
 //go:generate go run docsgen.go
