@@ -103,7 +103,7 @@ func (t *Llama2C) encode(m *merger, text string, bos bool) []int {
 		}
 	}
 	// run.c groups a byte with up to 3 following continuation bytes.
-	for start := 0; start < len(text); {
+	for start := 0; start < len(text) && !m.stop(); {
 		end := start + 1
 		for end < len(text) && end-start < 4 && text[end]&0xC0 == 0x80 {
 			end++
