@@ -45,6 +45,39 @@ func ExamplePrune() {
 	// Output: stories260K-flap-0.3: 260032 -> 192512 parameters, perplexity 216.1 on WikiText-2
 }
 
+// Compare two methods over ratios: prune with each, measure on text the
+// calibration never saw, and collect the results in a Sweep, which shows
+// itself as a table (and, with Plot, as a chart).
+func ExampleSweep() {
+	ctx := context.Background()
+	lm, err := ppfnb.Load("stories260K", "")
+	if err != nil {
+		panic(err)
+	}
+	sweep := &ppfnb.Sweep{Title: "stories260K, held-out TinyStories"}
+	for _, method := range []string{prune.MethodUniform, prune.MethodFLAP} {
+		for _, ratio := range []float64{0.2, 0.4} {
+			small, err := ppfnb.Prune(ctx, lm, ppfnb.PruneOptions{Options: prune.Options{Method: method, Ratio: ratio}})
+			if err != nil {
+				panic(err)
+			}
+			ev, err := native.Perplexity(ctx, small.Model, small.HeldOut(), native.EvalOptions{SeqLen: 256})
+			if err != nil {
+				panic(err)
+			}
+			sweep.Add(method, ratio, small.Plan.Policy.Ratio(prune.ShapeOf(lm.Model)), ev.Perplexity)
+		}
+	}
+	fmt.Println(sweep.Best(0.4), "is best at 0.4")
+	fmt.Print(sweep)
+	// Output:
+	// flap is best at 0.4
+	// Perplexity after pruning: stories260K, held-out TinyStories; lower is better
+	// method   ratio 0.2  ratio 0.4
+	// uniform  18.66      99.44
+	// flap     11.97      30.05
+}
+
 // Measure the policies of two baselines at one ratio on held-out text,
 // with the same units: only the allocation differs.
 func ExampleEvaluator_Measure() {

@@ -61,6 +61,7 @@ func TestFlagValidation(t *testing.T) {
 		{[]string{"eval", "--max-tokens", "-1"}, `--max-tokens must be a positive number of tokens or "all", got -1`},
 		{[]string{"eval", "--seqlen", "-1"}, "--seqlen must be zero or a positive number of tokens, got -1"},
 		{[]string{"prune", "--ratio", "0.3", "--max-tokens", "-1"}, `--max-tokens must be a positive number of tokens or "all", got -1`},
+		{[]string{"train-predictor", "--data", "x.jsonl", "--out", "p.json", "--arch", "transformer"}, `--arch: predictor network "transformer": use cnn, cnn3 or mlp`},
 		{[]string{"generate", "--steps", "-1"}, `--steps must be a positive number of steps or "context", got -1`},
 		{[]string{"generate", "--top-p", "0", "--temperature", "1"}, "--top-p must be a number in (0, 1], got 0"},
 		{[]string{"generate", "--temperature", "Inf"}, "--temperature must be a number in [0, +Inf), got +Inf"},

@@ -96,6 +96,10 @@ func runTrainPredictor(ctx context.Context, args []string, stdout, stderr io.Wri
 		fs.Usage()
 		return fmt.Errorf("--data and --out are required")
 	}
+	network, err := predictor.ArchNamed(*arch)
+	if err != nil {
+		return flagErrorf("--arch: %v", err)
+	}
 	space, err := ppfnb.ModelSpace(*model)
 	if err != nil {
 		return err
@@ -114,15 +118,7 @@ func runTrainPredictor(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	cfg := predictor.DefaultTrainConfig()
 	cfg.Seed = *seed
-	switch *arch {
-	case "cnn":
-	case "cnn3":
-		cfg.Arch = predictor.CNNArch(3)
-	case "mlp":
-		cfg.Arch = predictor.MLPArch()
-	default:
-		return fmt.Errorf("--arch %q: use cnn, cnn3 or mlp", *arch)
-	}
+	cfg.Arch = network
 	train, held := d, predictor.Dataset(nil)
 	if *test > 0 {
 		train, held = d.Split(*test, *seed)

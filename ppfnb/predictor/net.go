@@ -38,6 +38,23 @@ func CNNArch(kernel int) Arch {
 // MLPArch is the default plain network: dense layers of 64 and 32.
 func MLPArch() Arch { return Arch{Kind: "mlp", Hidden: []int{64, 32}} }
 
+// ArchNames are the names ArchNamed knows, the default first.
+var ArchNames = []string{"cnn", "cnn3", "mlp"}
+
+// ArchNamed returns the network of a name: "cnn" (CNNArch(1), the
+// default), "cnn3" (CNNArch(3)) or "mlp" (MLPArch()).
+func ArchNamed(name string) (Arch, error) {
+	switch name {
+	case "cnn":
+		return CNNArch(1), nil
+	case "cnn3":
+		return CNNArch(3), nil
+	case "mlp":
+		return MLPArch(), nil
+	}
+	return Arch{}, fmt.Errorf("predictor network %q: use cnn, cnn3 or mlp", name)
+}
+
 // Bounds on a predictor network, checked before anything is allocated,
 // so that a damaged or hostile file cannot ask for terabytes: every
 // width, channel count and the kernel at most MaxDim, at most MaxDepth

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -247,5 +248,23 @@ func TestScoreChecksPolicy(t *testing.T) {
 	c := p.Clone()
 	if y, _ := c.Score(u); y != a {
 		t.Fatalf("clone scores %v, want %v", y, a)
+	}
+}
+
+func TestArchNamed(t *testing.T) {
+	for _, name := range ArchNames {
+		a, err := ArchNamed(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.check(); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if a, _ := ArchNamed("cnn"); !reflect.DeepEqual(a, DefaultTrainConfig().Arch) {
+		t.Errorf("cnn is %+v, the default %+v", a, DefaultTrainConfig().Arch)
+	}
+	if _, err := ArchNamed("transformer"); err == nil || !strings.Contains(err.Error(), "use cnn, cnn3 or mlp") {
+		t.Errorf("an unknown name: %v", err)
 	}
 }

@@ -121,7 +121,7 @@ layer).`,
 AppendRecord checks r and appends it as one line to the JSON Lines file at
 path (created if missing): a collector calls it after each measurement, so an
 interrupted collection keeps what it measured.`,
-		"Arch": "type Arch struct {\n\tKind     string `json:\"kind\"`               // \"cnn\" or \"mlp\"\n\tChannels []int  `json:\"channels,omitempty\"` // cnn: output channels of each convolution\n\tKernel   int    `json:\"kernel,omitempty\"`   // cnn: odd kernel width, in layers\n\tHidden   []int  `json:\"hidden\"`             // widths of the dense hidden layers\n}\n\nArch describes a predictor network. Both kinds read the per-layer inputs (kept\nhead fraction, kept MLP fraction, dropped flag; each standardised) and the\nglobal ratio, and output standardised log-perplexity.\n\n\"cnn\": convolutions over the layer axis (kernel Kernel, zero padding, ReLU),\nthe first with a learned per-layer bias (a layer embedding, so the network\nknows which layer is which), then the mean over layers, the ratio appended,\nand dense ReLU layers of widths Hidden down to one output. \"mlp\": the inputs of\nall layers and the ratio, flattened, through dense ReLU layers of widths Hidden\ndown to one output.\n\nfunc CNNArch(kernel int) Arch\nfunc MLPArch() Arch",
+		"Arch": "type Arch struct {\n\tKind     string `json:\"kind\"`               // \"cnn\" or \"mlp\"\n\tChannels []int  `json:\"channels,omitempty\"` // cnn: output channels of each convolution\n\tKernel   int    `json:\"kernel,omitempty\"`   // cnn: odd kernel width, in layers\n\tHidden   []int  `json:\"hidden\"`             // widths of the dense hidden layers\n}\n\nArch describes a predictor network. Both kinds read the per-layer inputs (kept\nhead fraction, kept MLP fraction, dropped flag; each standardised) and the\nglobal ratio, and output standardised log-perplexity.\n\n\"cnn\": convolutions over the layer axis (kernel Kernel, zero padding, ReLU),\nthe first with a learned per-layer bias (a layer embedding, so the network\nknows which layer is which), then the mean over layers, the ratio appended,\nand dense ReLU layers of widths Hidden down to one output. \"mlp\": the inputs of\nall layers and the ratio, flattened, through dense ReLU layers of widths Hidden\ndown to one output.\n\nfunc ArchNamed(name string) (Arch, error)\nfunc CNNArch(kernel int) Arch\nfunc MLPArch() Arch",
 		"Arch.Channels": `Channels []int
 
 cnn: output channels of each convolution`,
@@ -134,6 +134,13 @@ cnn: odd kernel width, in layers`,
 		"Arch.Kind": `Kind string
 
 "cnn" or "mlp"`,
+		"ArchNamed": `func ArchNamed(name string) (Arch, error)
+
+ArchNamed returns the network of a name: "cnn" (CNNArch(1), the default),
+"cnn3" (CNNArch(3)) or "mlp" (MLPArch()).`,
+		"ArchNames": `var ArchNames = []string{"cnn", "cnn3", "mlp"}
+
+ArchNames are the names ArchNamed knows, the default first.`,
 		"BucketMetrics":         "type BucketMetrics struct {\n\tLo      float64 `json:\"lo\"`\n\tHi      float64 `json:\"hi\"`\n\tMetrics Metrics `json:\"metrics\"`\n}\n\nBucketMetrics are the metrics of the samples whose ratio lies in [Lo, Hi).",
 		"BucketMetrics.Hi":      `Hi float64`,
 		"BucketMetrics.Lo":      `Lo float64`,

@@ -13,6 +13,8 @@ func init() {
 	Symbols["github.com/ppfkit/ppf/ppfnb/predictor/predictor"] = map[string]reflect.Value{
 		// function, constant and variable definitions
 		"AppendRecord":       reflect.ValueOf(predictor.AppendRecord),
+		"ArchNamed":          reflect.ValueOf(predictor.ArchNamed),
+		"ArchNames":          reflect.ValueOf(&predictor.ArchNames).Elem(),
 		"CNNArch":            reflect.ValueOf(predictor.CNNArch),
 		"Compare":            reflect.ValueOf(predictor.Compare),
 		"Decode":             reflect.ValueOf(predictor.Decode),
