@@ -47,6 +47,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		fmt.Fprintln(stdout)
 	}
 	if *stats {
+		if !isTerminal(stdout) {
+			// stdout and stderr may be one file (2>&1): keep the stats
+			// off the text's last line, as llama2.c does.
+			fmt.Fprintln(stderr)
+		}
 		fmt.Fprintf(stderr, "prompt: %d tokens in %.2f ms, %.1f tokens/s\n", st.PromptTokens, ms(st.PromptTime), st.PromptRate())
 		fmt.Fprintf(stderr, "generation: %d tokens in %.2f ms, %.1f tokens/s\n", st.Tokens, ms(st.DecodeTime), st.DecodeRate())
 	}
