@@ -62,6 +62,18 @@ func Prune(ctx context.Context, lm *LM, o PruneOptions) (*Pruned, error) {
 	if o.CalibTokens < 0 || o.CalibSeqLen < 0 {
 		return nil, fmt.Errorf("prune: CalibTokens %d and CalibSeqLen %d must be positive (or 0 for the defaults)", o.CalibTokens, o.CalibSeqLen)
 	}
+	// The minimums are checked against the model, not clamped to it as
+	// the engine's Shape does.
+	groups, channels := 0, 0
+	for _, l := range prune.ShapeOf(lm.Model).Layers {
+		groups, channels = max(groups, l.KVHeads), max(channels, l.Channels)
+	}
+	if o.MinGroups > groups {
+		return nil, fmt.Errorf("prune: MinGroups %d is more than the %d key/value groups of a layer of %s (ppf: --min-groups)", o.MinGroups, groups, lm.Name)
+	}
+	if o.MinChannels > channels {
+		return nil, fmt.Errorf("prune: MinChannels %d is more than the %d MLP channels of a layer of %s (ppf: --min-channels)", o.MinChannels, channels, lm.Name)
+	}
 	p := &Pruned{Dense: lm, Calib: ResolveData(o.Calib), CalibTokens: o.CalibTokens, CalibSeqLen: min(o.CalibSeqLen, lm.Model.SeqLen)}
 	text, err := native.ReadText(p.Calib)
 	if err != nil {

@@ -66,17 +66,6 @@ func (f *pruneFlags) prune(ctx context.Context, stderr io.Writer) (*ppfnb.Pruned
 	if err != nil {
 		return nil, err
 	}
-	// The minimums are checked against the model, not clamped to it.
-	groups, channels := 0, 0
-	for _, l := range prune.ShapeOf(lm.Model).Layers {
-		groups, channels = max(groups, l.KVHeads), max(channels, l.Channels)
-	}
-	if f.opt.MinGroups > groups {
-		return nil, flagErrorf("--min-groups %d is more than the %d key/value groups of a layer of %s", f.opt.MinGroups, groups, f.model)
-	}
-	if f.opt.MinChannels > channels {
-		return nil, flagErrorf("--min-channels %d is more than the %d MLP channels of a layer of %s", f.opt.MinChannels, channels, f.model)
-	}
 	return ppfnb.Prune(ctx, lm, ppfnb.PruneOptions{Options: f.opt, Calib: f.calib, CalibTokens: f.calibTokens, CalibSeqLen: f.calSL,
 		Progress: newProgress(stderr, "calibration")})
 }
