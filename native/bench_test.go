@@ -77,19 +77,18 @@ func BenchmarkSgemm(b *testing.B) {
 	}
 }
 
-// BenchmarkMatVec times MatMul of one token, the shape of decoding, for
-// Llama 7B's attention and MLP weights (outDim x in); with the openblas
-// tag, alternately with cblas_sgemv.
+// BenchmarkMatVec times the product of one token, the shape of decoding,
+// for Llama 7B's attention and MLP weights (outDim x in): read as stored
+// (a State.Forward of one token), and from the panels Generate packs;
+// with the openblas tag, alternately with cblas_sgemv.
 func BenchmarkMatVec(b *testing.B) {
 	for _, s := range [][2]int{{4096, 4096}, {11008, 4096}} {
 		outDim, in := s[0], s[1]
 		rng := rand.New(rand.NewPCG(2, 2))
 		x, w, out := randSlice(rng, in), randSlice(rng, outDim*in), make([]float32, outDim)
 		flops := 2 * float64(outDim) * float64(in)
-		b.Run(fmt.Sprintf("%dx%d/%s", outDim, in, defaultGemm.name()), func(b *testing.B) {
-			tm := newTeam()
-			defer tm.close()
-			ours := func() { matmul(tm, runtime.GOMAXPROCS(0), out, x, w, 1, in, outDim) }
+		decodingLayouts(b, w, outDim, in, func(b *testing.B, s *State, pm *panelMatrix) {
+			ours := func() { s.linear(out, x, w, pm, 1, in, outDim) }
 			if reference != nil {
 				compare(b, flops, ours, func() { reference.sgemv(out, x, w, in, outDim) })
 				return
@@ -104,40 +103,52 @@ func BenchmarkMatVec(b *testing.B) {
 
 // BenchmarkMatVecBandwidth times decoding's memory-bound products, Llama
 // 7B's MLP weights (outDim x in, 180 MB, far more than the caches) times
-// one token on GOMAXPROCS workers, alternately with a streaming read of a
-// 256 MiB buffer split the same way (the AVX2 max kernel, four loads in
-// flight), so that both see the same machine. It reports both rates in
-// GB/s of weights read and x_stream, the product's fraction of the read's
-// bandwidth.
+// one token on GOMAXPROCS workers, read as stored and from the panels
+// Generate packs, each alternately with a plain read of the very bytes
+// the product reads (streamRead: eight loads in flight, as many as the
+// panel kernel has), split the same way, so that both see the same
+// machine and the same memory. It reports both rates in GB/s and
+// x_stream, the product's fraction of the read's bandwidth.
 func BenchmarkMatVecBandwidth(b *testing.B) {
-	buf := make([]float32, 64<<20)
-	for i := range buf {
-		buf[i] = float32(i % 255)
-	}
 	for _, s := range [][2]int{{11008, 4096}, {4096, 11008}} {
 		outDim, in := s[0], s[1]
 		rng := rand.New(rand.NewPCG(3, 3))
 		x, w, out := randSlice(rng, in), randSlice(rng, outDim*in), make([]float32, outDim)
-		b.Run(fmt.Sprintf("%dx%d/%s", outDim, in, defaultGemm.name()), func(b *testing.B) {
-			tm := newTeam()
-			defer tm.close()
-			workers := runtime.GOMAXPROCS(0)
-			read := &streamTask{buf: buf, max: make([]float32, workers)}
+		decodingLayouts(b, w, outDim, in, func(b *testing.B, s *State, pm *panelMatrix) {
+			read := &streamTask{buf: w, max: make([]float32, s.Workers)}
+			if pm != nil {
+				read.buf = pm.data
+			}
 			var tProduct, tRead time.Duration
 			for b.Loop() {
 				t0 := time.Now()
-				tm.run(workers, read)
+				s.team.run(s.Workers, read)
 				t1 := time.Now()
-				matmul(tm, workers, out, x, w, 1, in, outDim)
+				s.linear(out, x, w, pm, 1, in, outDim)
 				tProduct += time.Since(t1)
 				tRead += t1.Sub(t0)
 			}
 			n := float64(b.N)
-			product := 4 * float64(outDim*in) * n / tProduct.Seconds() / 1e9
-			stream := 4 * float64(len(buf)) * n / tRead.Seconds() / 1e9
+			product := 4 * float64(len(read.buf)) * n / tProduct.Seconds() / 1e9
+			stream := 4 * float64(len(read.buf)) * n / tRead.Seconds() / 1e9
 			b.ReportMetric(product, "GB/s")
 			b.ReportMetric(stream, "stream_GB/s")
 			b.ReportMetric(product/stream, "x_stream")
+		})
+	}
+}
+
+// decodingLayouts runs f as a sub-benchmark named outDimxin/layout for
+// each way decoding reads the weight w: as stored (pm nil, named after
+// the gemm) and, where this machine has the kernels, from packed panels.
+// s is a State for its workers and team.
+func decodingLayouts(b *testing.B, w []float32, outDim, in int, f func(b *testing.B, s *State, pm *panelMatrix)) {
+	b.Run(fmt.Sprintf("%dx%d/%s", outDim, in, defaultGemm.name()), func(b *testing.B) {
+		f(b, NewState(benchModel, 1, 1), nil)
+	})
+	if packPanel != nil {
+		b.Run(fmt.Sprintf("%dx%d/panels", outDim, in), func(b *testing.B) {
+			f(b, NewState(benchModel, 1, 1), packPanels(w, outDim, in))
 		})
 	}
 }
@@ -150,7 +161,7 @@ type streamTask struct {
 
 func (s *streamTask) run(w, workers int) {
 	lo, hi := split(len(s.buf), 1024, w, workers)
-	s.max[w] = maxOf(s.buf[lo:hi])
+	s.max[w] = streamRead(s.buf[lo:hi])
 }
 
 // forwardFLOPs counts the multiply-adds (times 2) of one forward pass of T
@@ -235,3 +246,7 @@ func BenchmarkLogSoftmax(b *testing.B) {
 		}
 	}
 }
+
+// benchModel is a tiny model for the States that benchmarks of single
+// products need (their teams and workers).
+var benchModel = RandomModel(Config{Dim: 8, HiddenDim: 8, NumLayers: 1, NumHeads: 1, HeadDim: 8, VocabSize: 8, SeqLen: 8}, 1)

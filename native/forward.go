@@ -35,7 +35,8 @@ type State struct {
 	cos    []float32   // (MaxContext, HeadDim/2) RoPE rotation tables
 	sin    []float32   // (MaxContext, HeadDim/2)
 
-	team *team // helper goroutines and per-worker scratch, ended with the State
+	team   *team        // helper goroutines and per-worker scratch, ended with the State
+	panels *modelPanels // the weights packed for decoding, during Generate only
 }
 
 // Tap names a point of a layer where State.Observe sees activations.
@@ -112,6 +113,10 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			return nil, err
 		}
 		l := &m.Layers[li]
+		var lp layerPanels
+		if s.panels != nil && li < len(s.panels.layers) {
+			lp = s.panels.layers[li]
+		}
 		s.observe(li, TapBlockInput, s.x[:T*D], D)
 
 		if l.NumHeads > 0 && anyTrue(l.HeadMask) {
@@ -123,9 +128,9 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			// qkv projections; values go straight into the cache
 			vc := s.values[li][pos*kvDim : (pos+T)*kvDim]
 			q, k := s.q[:T*qDim], s.k[:T*kvDim]
-			matmul(s.team, s.Workers, q, s.xb, l.Wq, T, D, qDim)
-			matmul(s.team, s.Workers, k, s.xb, l.Wk, T, D, kvDim)
-			matmul(s.team, s.Workers, vc, s.xb, l.Wv, T, D, kvDim)
+			s.linear(q, s.xb, l.Wq, lp.wq, T, D, qDim)
+			s.linear(k, s.xb, l.Wk, lp.wk, T, D, kvDim)
+			s.linear(vc, s.xb, l.Wv, lp.wv, T, D, kvDim)
 
 			// RoPE on queries and keys
 			for t := 0; t < T; t++ {
@@ -151,7 +156,7 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			s.observe(li, TapAttnOutInput, s.attOut[:T*qDim], qDim)
 
 			// output projection back into the residual stream
-			matmul(s.team, s.Workers, s.xb2[:T*D], s.attOut[:T*qDim], l.Wo, T, qDim, D)
+			s.linear(s.xb2[:T*D], s.attOut[:T*qDim], l.Wo, lp.wo, T, qDim, D)
 			addResidual(s.x[:T*D], s.xb2[:T*D], l.AttnBias, D)
 		} else if l.AttnBias != nil {
 			// all heads pruned: the compensation bias stands in for them
@@ -165,14 +170,14 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			s.observe(li, TapMLPInput, s.xb[:T*D], D)
 
 			// SwiGLU: down(silu(gate x) * up x), masked channels zeroed
-			matmul(s.team, s.Workers, s.hb[:T*H], s.xb, l.Gate, T, D, H)
-			matmul(s.team, s.Workers, s.hb2[:T*H], s.xb, l.Up, T, D, H)
+			s.linear(s.hb[:T*H], s.xb, l.Gate, lp.gate, T, D, H)
+			s.linear(s.hb2[:T*H], s.xb, l.Up, lp.up, T, D, H)
 			swiGLU(s.hb[:T*H], s.hb2[:T*H])
 			if l.ChannelMask != nil {
 				applyMask(s.hb[:T*H], l.ChannelMask)
 			}
 			s.observe(li, TapDownInput, s.hb[:T*H], H)
-			matmul(s.team, s.Workers, s.xb2[:T*D], s.hb[:T*H], l.Down, T, H, D)
+			s.linear(s.xb2[:T*D], s.hb[:T*H], l.Down, lp.down, T, H, D)
 			addResidual(s.x[:T*D], s.xb2[:T*D], l.MLPBias, D)
 		} else if l.MLPBias != nil {
 			addResidual(s.x[:T*D], nil, l.MLPBias, D)
@@ -183,7 +188,11 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 	// final rmsnorm and classifier
 	rmsNorm(s.x[:T*D], s.x[:T*D], m.FinalNorm, c.NormEps, D)
 	logits := s.logits[:T*c.VocabSize]
-	matmul(s.team, s.Workers, logits, s.x, m.Output, T, D, c.VocabSize)
+	var output *panelMatrix
+	if s.panels != nil {
+		output = s.panels.output
+	}
+	s.linear(logits, s.x, m.Output, output, T, D, c.VocabSize)
 	return logits, nil
 }
 

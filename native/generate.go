@@ -209,6 +209,9 @@ func GenerateTimed(ctx context.Context, m *Model, tok Tokenizer, prompt string, 
 	last := logits[(len(ids)-1)*m.VocabSize:]
 	prev := ids[len(ids)-1]
 	t0 = time.Now()
+	if steps > len(ids) {
+		s.panels = packForDecoding(m) // counted as decoding's time
+	}
 	for pos := len(ids); ; pos++ {
 		next := sampler.Sample(last)
 		if next == tok.BOS() || next == tok.EOS() {
@@ -231,4 +234,23 @@ func GenerateTimed(ctx context.Context, m *Model, tok Tokenizer, prompt string, 
 	}
 	st.DecodeTime += time.Since(t0)
 	return out, st, err
+}
+
+// TimeDecoding runs ids through m one token per forward pass from position
+// 0, as Generate decodes after its prompt (from the same packed weights,
+// packing included), and returns the time it took: the decoding speed of
+// m on given text, with no sampling.
+func TimeDecoding(ctx context.Context, m *Model, ids []int) (time.Duration, error) {
+	if len(ids) == 0 {
+		return 0, fmt.Errorf("no tokens to decode")
+	}
+	s := NewState(m, 1, len(ids))
+	t0 := time.Now()
+	s.panels = packForDecoding(m)
+	for pos, id := range ids {
+		if _, err := s.Forward(ctx, []int{id}, pos); err != nil {
+			return time.Since(t0), err
+		}
+	}
+	return time.Since(t0), nil
 }

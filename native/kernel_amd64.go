@@ -192,3 +192,47 @@ func vmavx2_4_2(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc
 
 //go:noescape
 func vmavx2_8_1(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int)
+
+// pvavx2 holds the packed-panel matrix-vector kernels by vectors of
+// 8 columns, 1..8: out[j] = Σ_p x[p]·panel[p*8V+j], summed as the
+// gemm kernels sum.
+var pvavx2 = [...]func(k int, panel *float32, x *float32, out *float32){nil,
+	pvavx2_1,
+	pvavx2_2,
+	pvavx2_3,
+	pvavx2_4,
+	pvavx2_5,
+	pvavx2_6,
+	pvavx2_7,
+	pvavx2_8,
+}
+
+//go:noescape
+func pvavx2_1(k int, panel *float32, x *float32, out *float32)
+
+//go:noescape
+func pvavx2_2(k int, panel *float32, x *float32, out *float32)
+
+//go:noescape
+func pvavx2_3(k int, panel *float32, x *float32, out *float32)
+
+//go:noescape
+func pvavx2_4(k int, panel *float32, x *float32, out *float32)
+
+//go:noescape
+func pvavx2_5(k int, panel *float32, x *float32, out *float32)
+
+//go:noescape
+func pvavx2_6(k int, panel *float32, x *float32, out *float32)
+
+//go:noescape
+func pvavx2_7(k int, panel *float32, x *float32, out *float32)
+
+//go:noescape
+func pvavx2_8(k int, panel *float32, x *float32, out *float32)
+
+// readavx2 reads n floats (a multiple of 64) and stores their sum, as
+// 8 lanes, into out: the bandwidth benchmark's reference read.
+//
+//go:noescape
+func readavx2(n int, p *float32, out *float32)

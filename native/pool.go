@@ -22,6 +22,7 @@ type team struct {
 	// the tasks of a forward pass, kept here so that handing one to the
 	// helpers converts a pointer to an interface and allocates nothing
 	linear linearTask
+	panels panelTask
 	attn   attentionTask
 }
 

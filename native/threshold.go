@@ -19,7 +19,7 @@ import (
 
 var (
 	thresholdOnce sync.Once
-	thresholds    [2]int // multiply-adds: [0] one token, [1] several
+	thresholds    [3]int // multiply-adds: one token, several, one token from panels
 )
 
 // minParallelWork returns the number of multiply-adds of a product of n
@@ -30,6 +30,14 @@ func minParallelWork(n int) int {
 		return thresholds[0]
 	}
 	return thresholds[1]
+}
+
+// minParallelPanelWork is minParallelWork for one token multiplied by
+// packed panels, whose kernels are faster and so need more work to pay a
+// hand-off.
+func minParallelPanelWork() int {
+	thresholdOnce.Do(measureThresholds)
+	return thresholds[2]
 }
 
 type nopTask struct{}
@@ -56,7 +64,15 @@ func measureThresholds() {
 	sc := newScratch()
 	one := medianTime(nil, func() { defaultGemm.nt(sc, res, out, x, in, w, in, 1, in, 0, out) })
 	several := medianTime(nil, func() { defaultGemm.nt(sc, res, out, x, in, w, in, n, in, 0, out) })
-	thresholds = [2]int{breakEven(handoff, one, in*out), breakEven(handoff, several, n*in*out)}
+	thresholds[0] = breakEven(handoff, one, in*out)
+	thresholds[1] = breakEven(handoff, several, n*in*out)
+	thresholds[2] = thresholds[0]
+	if packPanel != nil {
+		pm := packPanels(w, out, in)
+		panel, width := pm.panel(0)
+		oneFromPanels := medianTime(nil, func() { panelVec(res, x, panel, in, width) })
+		thresholds[2] = breakEven(handoff, oneFromPanels, in*out)
+	}
 }
 
 // breakEven returns the work, in multiply-adds, above which splitting it

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/ppfkit/ppf/native"
 	"github.com/ppfkit/ppf/native/prune"
@@ -131,12 +130,9 @@ func runSpeed(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // decodeSpeed runs ids one token per forward pass, as generation does,
 // and returns tokens per second.
 func decodeSpeed(ctx context.Context, m *native.Model, ids []int) (float64, error) {
-	s := native.NewState(m, 1, len(ids))
-	start := time.Now()
-	for pos, id := range ids {
-		if _, err := s.Forward(ctx, []int{id}, pos); err != nil {
-			return 0, err
-		}
+	d, err := native.TimeDecoding(ctx, m, ids)
+	if err != nil {
+		return 0, err
 	}
-	return float64(len(ids)) / time.Since(start).Seconds(), nil
+	return float64(len(ids)) / d.Seconds(), nil
 }

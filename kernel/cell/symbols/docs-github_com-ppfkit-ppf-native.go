@@ -566,6 +566,12 @@ SwiGLU activations entering Down, width HiddenDim`,
 		"TapMLPInput": `const TapMLPInput Tap
 
 normalised input of the gate/up projections, width Dim`,
+		"TimeDecoding": `func TimeDecoding(ctx context.Context, m *Model, ids []int) (time.Duration, error)
+
+TimeDecoding runs ids through m one token per forward pass from position 0,
+as Generate decodes after its prompt (from the same packed weights, packing
+included), and returns the time it took: the decoding speed of m on given text,
+with no sampling.`,
 		"Tokenizer": `type Tokenizer interface {
 	Encode(text string, bos bool) []int
 	Piece(prev, id int) string // text of id when it follows prev

@@ -47,6 +47,7 @@ func init() {
 		"TapBlockOutput":      reflect.ValueOf(native.TapBlockOutput),
 		"TapDownInput":        reflect.ValueOf(native.TapDownInput),
 		"TapMLPInput":         reflect.ValueOf(native.TapMLPInput),
+		"TimeDecoding":        reflect.ValueOf(native.TimeDecoding),
 
 		// type definitions
 		"Backend":       reflect.ValueOf((*native.Backend)(nil)),

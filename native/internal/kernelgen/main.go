@@ -74,6 +74,10 @@ func main() {
 	for _, vr := range vecmatShapes {
 		g.vecmat(vr[0], vr[1])
 	}
+	for v := 1; v <= maxPanelVecs; v++ {
+		g.panelVec(v)
+	}
+	g.readStream()
 	decl.p("")
 	decl.p("// packNT8 is packNT for 8 full rows and k a multiple of 8.")
 	decl.p("//")
@@ -81,6 +85,13 @@ func main() {
 	decl.p("func packNT8(k int, w *float32, ldw int, dst *float32, nr int)")
 	decl.matvecDecl(mvGroups)
 	decl.vecmatDecl()
+	decl.panelVecDecl()
+	decl.p("")
+	decl.p("// readavx2 reads n floats (a multiple of 64) and stores their sum, as")
+	decl.p("// 8 lanes, into out: the bandwidth benchmark's reference read.")
+	decl.p("//")
+	decl.p("//go:noescape")
+	decl.p("func readavx2(n int, p *float32, out *float32)")
 	for _, f := range []struct {
 		name string
 		b    *bytes.Buffer

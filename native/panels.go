@@ -1,0 +1,207 @@
+package native
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"strconv"
+)
+
+// Decoding multiplies one token by every weight, so each weight is read
+// once per token and the product is as fast as its reads. Read as stored
+// (matVec), a row-major weight must be transposed in registers to keep the
+// gemm's order of sums, and the shuffles, not the reads, set the pace. So
+// Generate packs the weights once, before its first token, into panels of
+// panelCols rows laid side by side (a panel row holds one value of k for
+// each of its rows), which the kernels read front to back with no shuffle
+// and sum in the gemm's order: the bits are those of a prefill.
+//
+// The panels live for one Generate call and are dropped after it: weights
+// edited between calls (a notebook cell, pruning) are packed afresh, and
+// nothing derived from the weights outlives the call that packed it. A
+// weight slice replaced during the call (which would be a data race) is
+// seen as not packed and read as stored.
+
+// panelCols is the width of a decoding panel: 8 vectors of 8 floats, the
+// accumulators that hide the multiply-add's latency.
+const panelCols = 64
+
+// packPanel and panelVec are this machine's packing and panel kernel,
+// nil where it has none. packPanel writes dst[p*width+j] = w[j*ldw+p] for
+// p < in, j < rows and zeros for the columns rows..width; panelVec
+// computes out[j] = Σ_p x[p]·panel[p*width+j] for j < width (a multiple
+// of 8, at most panelCols), summed as the gemm kernels sum.
+var (
+	packPanel func(dst, w []float32, ldw, in, rows, width int)
+	panelVec  func(out, x, panel []float32, in, width int)
+)
+
+// panelMatrix is one weight (out, in) packed for decoding: panel i holds
+// rows [64i, 64i+64) as panel[p*width+j] = w[(64i+j)*in+p]. The last panel
+// is only as wide as its rows rounded up to 8, its extra columns zero.
+type panelMatrix struct {
+	w       []float32 // the weight packed, to tell it from a replacement
+	in, out int
+	data    []float32
+}
+
+// panel returns the packed panel starting at row j0 (a multiple of
+// panelCols) and its width in columns.
+func (pm *panelMatrix) panel(j0 int) ([]float32, int) {
+	width := min(panelCols, (pm.out-j0+7)&^7)
+	return pm.data[j0*pm.in : j0*pm.in+width*pm.in], width
+}
+
+// packedFrom reports whether pm was packed from w, the slice a layer holds
+// now.
+func (pm *panelMatrix) packedFrom(w []float32) bool {
+	return pm != nil && len(w) == len(pm.w) && len(w) > 0 && &w[0] == &pm.w[0]
+}
+
+// panelBytes returns the bytes the packed copy of an (out, in) weight takes.
+func panelBytes(out, in int) int64 {
+	return 4 * int64((out+7)&^7) * int64(in)
+}
+
+// modelPanels is a model's weights packed for decoding.
+type modelPanels struct {
+	layers []layerPanels
+	output *panelMatrix
+}
+
+type layerPanels struct {
+	wq, wk, wv, wo, gate, up, down *panelMatrix
+}
+
+// weightsOf lists the weights Forward multiplies by, with their shapes.
+func weightsOf(m *Model) (ws []struct {
+	w       []float32
+	out, in int
+}) {
+	add := func(w []float32, out, in int) {
+		ws = append(ws, struct {
+			w       []float32
+			out, in int
+		}{w, out, in})
+	}
+	hd := m.HeadDim
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		add(l.Wq, l.NumHeads*hd, m.Dim)
+		add(l.Wk, l.NumKVHeads*hd, m.Dim)
+		add(l.Wv, l.NumKVHeads*hd, m.Dim)
+		add(l.Wo, m.Dim, l.NumHeads*hd)
+		add(l.Gate, l.HiddenDim, m.Dim)
+		add(l.Up, l.HiddenDim, m.Dim)
+		add(l.Down, m.Dim, l.HiddenDim)
+	}
+	add(m.Output, m.VocabSize, m.Dim)
+	return ws
+}
+
+// packForDecoding packs m's weights for decoding when this machine has
+// panel kernels and the copy fits in a quarter of the memory available
+// (an eighth of 8 GiB when that is unknown), and returns nil otherwise:
+// decoding then reads the weights as stored, with the same bits, slower.
+func packForDecoding(m *Model) *modelPanels {
+	if packPanel == nil || defaultGemm == gemm(gemmGo{}) {
+		// the panel kernels fuse each multiply-add, as the SIMD gemms do
+		// and the plain Go one (a test's choice) does not
+		return nil
+	}
+	var total int64
+	ws := weightsOf(m)
+	for _, w := range ws {
+		total += panelBytes(w.out, w.in)
+	}
+	avail, ok := availableMemory()
+	if !ok {
+		avail = 8 << 30 / 2
+	}
+	if total > avail/4 {
+		return nil
+	}
+	packed := make([]*panelMatrix, len(ws))
+	for i, w := range ws {
+		if w.out > 0 && w.in > 0 && len(w.w) >= w.out*w.in {
+			packed[i] = packPanels(w.w, w.out, w.in)
+		}
+	}
+	mp := &modelPanels{layers: make([]layerPanels, len(m.Layers)), output: packed[len(packed)-1]}
+	for i := range mp.layers {
+		p := packed[7*i : 7*i+7]
+		mp.layers[i] = layerPanels{p[0], p[1], p[2], p[3], p[4], p[5], p[6]}
+	}
+	return mp
+}
+
+// packPanels packs the weight w (out, in) into panels.
+func packPanels(w []float32, out, in int) *panelMatrix {
+	pm := &panelMatrix{w: w, in: in, out: out, data: make([]float32, panelBytes(out, in)/4)}
+	for j0 := 0; j0 < out; j0 += panelCols {
+		dst, width := pm.panel(j0)
+		packPanel(dst, w[j0*in:], in, in, min(panelCols, out-j0), width)
+	}
+	return pm
+}
+
+// availableMemory returns the memory the kernel says can be allocated
+// without swapping (MemAvailable in /proc/meminfo), where there is one.
+func availableMemory() (int64, bool) {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0, false
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		f := bytes.Fields(sc.Bytes())
+		if len(f) == 3 && string(f[0]) == "MemAvailable:" && string(f[2]) == "kB" {
+			kb, err := strconv.ParseInt(string(f[1]), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
+}
+
+// linear computes out = x · wᵀ for T tokens, as matmul does, from pm, w's
+// packed panels, when T is 1 and pm was packed from w.
+func (s *State) linear(out, x, w []float32, pm *panelMatrix, T, in, outDim int) {
+	if T != 1 || !pm.packedFrom(w) {
+		matmul(s.team, s.Workers, out, x, w, T, in, outDim)
+		return
+	}
+	if len(x) < in || len(out) < outDim {
+		panic("native: linear slices shorter than their shapes")
+	}
+	workers := s.Workers
+	if in*outDim < minParallelPanelWork() {
+		workers = 1
+	}
+	workers = max(1, min(workers, (outDim+panelCols-1)/panelCols))
+	t := &s.team.panels
+	*t = panelTask{sc: s.team.scratch(workers), out: out, x: x, pm: pm}
+	s.team.run(workers, t)
+	*t = panelTask{}
+}
+
+// panelTask is one packed product, split by panels across workers.
+type panelTask struct {
+	sc     []*scratch
+	out, x []float32
+	pm     *panelMatrix
+}
+
+func (t *panelTask) run(w, workers int) {
+	lo, hi := split(t.pm.out, panelCols, w, workers)
+	for j0 := lo; j0 < hi; j0 += panelCols {
+		panel, width := t.pm.panel(j0)
+		n := min(panelCols, t.pm.out-j0)
+		if n == width {
+			panelVec(t.out[j0:j0+n], t.x, panel, t.pm.in, width)
+			continue
+		}
+		tile := t.sc[w].tile[:width]
+		panelVec(tile, t.x, panel, t.pm.in, width)
+		copy(t.out[j0:j0+n], tile)
+	}
+}
