@@ -78,11 +78,12 @@ func BenchmarkSgemm(b *testing.B) {
 }
 
 // BenchmarkMatVec times the product of one token, the shape of decoding,
-// for Llama 7B's attention and MLP weights (outDim x in): read as stored
+// for a weight of 512 KiB, in the L2 cache, and Llama 7B's attention and
+// MLP weights (outDim x in): read as stored
 // (a State.Forward of one token), and from the panels Generate packs;
 // with the openblas tag, alternately with cblas_sgemv.
 func BenchmarkMatVec(b *testing.B) {
-	for _, s := range [][2]int{{4096, 4096}, {11008, 4096}} {
+	for _, s := range [][2]int{{512, 256}, {4096, 4096}, {11008, 4096}} {
 		outDim, in := s[0], s[1]
 		rng := rand.New(rand.NewPCG(2, 2))
 		x, w, out := randSlice(rng, in), randSlice(rng, outDim*in), make([]float32, outDim)
@@ -250,3 +251,28 @@ func BenchmarkLogSoftmax(b *testing.B) {
 // benchModel is a tiny model for the States that benchmarks of single
 // products need (their teams and workers).
 var benchModel = RandomModel(Config{Dim: 8, HiddenDim: 8, NumLayers: 1, NumHeads: 1, HeadDim: 8, VocabSize: 8, SeqLen: 8}, 1)
+
+// BenchmarkPackPanels times what Generate pays once per call to decode
+// from panels: packing Llama 7B's MLP weight (11008 x 4096), alternately
+// with one product of a token by the packed weight, and reports the
+// packing in products (x_product): the tokens after which it has paid
+// for itself is about that over the panels' gain per token.
+func BenchmarkPackPanels(b *testing.B) {
+	if packPanel == nil {
+		b.Skip("no panel kernels on this machine")
+	}
+	const outDim, in = 11008, 4096
+	rng := rand.New(rand.NewPCG(4, 4))
+	x, w, out := randSlice(rng, in), randSlice(rng, outDim*in), make([]float32, outDim)
+	s := NewState(benchModel, 1, 1)
+	var tPack, tProduct time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		pm := packPanels(w, outDim, in)
+		t1 := time.Now()
+		s.linear(out, x, w, pm, 1, in, outDim)
+		tProduct += time.Since(t1)
+		tPack += t1.Sub(t0)
+	}
+	b.ReportMetric(tPack.Seconds()/tProduct.Seconds(), "x_product")
+}

@@ -154,7 +154,7 @@ type GenerateStats struct {
 	PromptTokens int           // BOS included
 	PromptTime   time.Duration // the prompt's forward pass
 	Tokens       int           // forward passes of one token after the prompt
-	DecodeTime   time.Duration // those passes and the sampling of each token
+	DecodeTime   time.Duration // those passes, the sampling of each token, and packing the weights for them
 }
 
 // PromptRate returns the prompt's tokens per second.
@@ -210,7 +210,7 @@ func GenerateTimed(ctx context.Context, m *Model, tok Tokenizer, prompt string, 
 	prev := ids[len(ids)-1]
 	t0 = time.Now()
 	if steps > len(ids) {
-		s.panels = packForDecoding(m) // counted as decoding's time
+		s.panels = packForDecoding(m, steps-len(ids), s.Workers) // counted as decoding's time
 	}
 	for pos := len(ids); ; pos++ {
 		next := sampler.Sample(last)
@@ -246,7 +246,7 @@ func TimeDecoding(ctx context.Context, m *Model, ids []int) (time.Duration, erro
 	}
 	s := NewState(m, 1, len(ids))
 	t0 := time.Now()
-	s.panels = packForDecoding(m)
+	s.panels = packForDecoding(m, len(ids), s.Workers)
 	for pos, id := range ids {
 		if _, err := s.Forward(ctx, []int{id}, pos); err != nil {
 			return time.Since(t0), err

@@ -71,7 +71,7 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 	}
 }
 
-// Nothing derived from the weights is kept between calls: weights edited
+// Nothing derived from the weights is kept between State.Forward calls: weights edited
 // in place between two decoding steps take effect at the next step, with
 // the bits a fresh prefill of the edited model gives.
 func TestDecodeSeesEditedWeights(t *testing.T) {

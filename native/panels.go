@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 )
 
 // Decoding multiplies one token by every weight, so each weight is read
@@ -53,9 +55,9 @@ func (pm *panelMatrix) panel(j0 int) ([]float32, int) {
 }
 
 // packedFrom reports whether pm was packed from w, the slice a layer holds
-// now.
-func (pm *panelMatrix) packedFrom(w []float32) bool {
-	return pm != nil && len(w) == len(pm.w) && len(w) > 0 && &w[0] == &pm.w[0]
+// now, as an (out, in) weight.
+func (pm *panelMatrix) packedFrom(w []float32, out, in int) bool {
+	return pm != nil && pm.out == out && pm.in == in && len(w) == len(pm.w) && len(w) > 0 && &w[0] == &pm.w[0]
 }
 
 // panelBytes returns the bytes the packed copy of an (out, in) weight takes.
@@ -99,11 +101,13 @@ func weightsOf(m *Model) (ws []struct {
 	return ws
 }
 
-// packForDecoding packs m's weights for decoding when this machine has
-// panel kernels and the copy fits in a quarter of the memory available
-// (an eighth of 8 GiB when that is unknown), and returns nil otherwise:
-// decoding then reads the weights as stored, with the same bits, slower.
-func packForDecoding(m *Model) *modelPanels {
+// packForDecoding packs m's weights, on up to workers goroutines, for
+// decoding tokens one at a time, and returns nil, for decoding to read
+// the weights as stored, with the same bits, where packing does not pay:
+// on a machine without panel kernels; for too few tokens
+// (minPackedTokens); or when the copy would take more than a quarter of
+// the memory available (an eighth of 8 GiB when that is unknown).
+func packForDecoding(m *Model, tokens, workers int) *modelPanels {
 	if packPanel == nil || defaultGemm == gemm(gemmGo{}) {
 		// the panel kernels fuse each multiply-add, as the SIMD gemms do
 		// and the plain Go one (a test's choice) does not
@@ -114,6 +118,9 @@ func packForDecoding(m *Model) *modelPanels {
 	for _, w := range ws {
 		total += panelBytes(w.out, w.in)
 	}
+	if tokens < minPackedTokens(total) {
+		return nil
+	}
 	avail, ok := availableMemory()
 	if !ok {
 		avail = 8 << 30 / 2
@@ -122,11 +129,18 @@ func packForDecoding(m *Model) *modelPanels {
 		return nil
 	}
 	packed := make([]*panelMatrix, len(ws))
-	for i, w := range ws {
-		if w.out > 0 && w.in > 0 && len(w.w) >= w.out*w.in {
-			packed[i] = packPanels(w.w, w.out, w.in)
-		}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(workers, len(ws))) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(ws); i = int(next.Add(1) - 1) {
+				if w := ws[i]; w.out > 0 && w.in > 0 && len(w.w) >= w.out*w.in {
+					packed[i] = packPanels(w.w, w.out, w.in)
+				}
+			}
+		})
 	}
+	wg.Wait()
 	mp := &modelPanels{layers: make([]layerPanels, len(m.Layers)), output: packed[len(packed)-1]}
 	for i := range mp.layers {
 		p := packed[7*i : 7*i+7]
@@ -134,6 +148,27 @@ func packForDecoding(m *Model) *modelPanels {
 	}
 	return mp
 }
+
+// minPackedTokens returns the fewest tokens decoded for which packing
+// weights of total bytes pays. Weights in the caches are read about 2x
+// faster from panels than as stored (BenchmarkMatVec 512x256), where
+// shuffles, not reads, bound the latter; decoding stories260K and
+// babyllama-tok105 from panels, packing included, was 0.87x to 1.06x as
+// fast as reading the weights as stored for 16 tokens, 1.11x to 1.38x
+// for 32. Weights streamed
+// from memory gain 1.05x to 1.6x (BenchmarkMatVec, BenchmarkMatVecBandwidth)
+// and packing them costs 6 to 8 products on one core
+// (BenchmarkPackPanels), repaid after up to 160 tokens. cacheBytes is a
+// guess at the last-level cache (32 MiB, this project's machine's L3):
+// a wrong guess costs speed, never bits.
+func minPackedTokens(total int64) int {
+	if total <= cacheBytes {
+		return 32
+	}
+	return 256
+}
+
+const cacheBytes = 32 << 20
 
 // packPanels packs the weight w (out, in) into panels.
 func packPanels(w []float32, out, in int) *panelMatrix {
@@ -164,9 +199,9 @@ func availableMemory() (int64, bool) {
 }
 
 // linear computes out = x · wᵀ for T tokens, as matmul does, from pm, w's
-// packed panels, when T is 1 and pm was packed from w.
+// packed panels, when T is 1 and pm was packed from w in this shape.
 func (s *State) linear(out, x, w []float32, pm *panelMatrix, T, in, outDim int) {
-	if T != 1 || !pm.packedFrom(w) {
+	if T != 1 || !pm.packedFrom(w, outDim, in) {
 		matmul(s.team, s.Workers, out, x, w, T, in, outDim)
 		return
 	}

@@ -60,7 +60,7 @@ func TestPanelsMatchPrefill(t *testing.T) {
 	}
 	full = slices.Clone(full)
 	s := NewState(m, 1, 0)
-	s.panels = packForDecoding(m)
+	s.panels = packForDecoding(m, 1000, 2)
 	if s.panels == nil {
 		t.Fatal("a model of a few hundred KB was not packed")
 	}
@@ -89,14 +89,18 @@ func keepChannels(m *Model, li, h int) {
 // a decoding loop that reads the weights as stored.
 func TestGenerateSeesEditsBetweenCalls(t *testing.T) {
 	m := RandomModel(Config{Dim: 64, HiddenDim: 160, NumLayers: 2, NumHeads: 4, NumKVHeads: 2, HeadDim: 16,
-		VocabSize: 90, SeqLen: 40, RopeTheta: 10000, NormEps: 1e-5}, 29)
+		VocabSize: 90, SeqLen: 64, RopeTheta: 10000, NormEps: 1e-5}, 29)
 	tok := fixedTokenizer{vocab: m.VocabSize}
 	greedy, err := NewSampler(0, 1, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	before, err := Generate(ctx, m, tok, "", 30, greedy, nil)
+	const steps = 50
+	if packPanel != nil && packForDecoding(m, steps-1, 1) == nil {
+		t.Fatal("Generate would not pack this model: the test would check nothing new")
+	}
+	before, err := Generate(ctx, m, tok, "", steps, greedy, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +108,7 @@ func TestGenerateSeesEditsBetweenCalls(t *testing.T) {
 		m.Output[i] = -m.Output[i] // the least likely token becomes the most
 	}
 	keepChannels(m, 0, 100)
-	after, err := Generate(ctx, m, tok, "", 30, greedy, nil)
+	after, err := Generate(ctx, m, tok, "", steps, greedy, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,9 +116,9 @@ func TestGenerateSeesEditsBetweenCalls(t *testing.T) {
 		t.Fatal("the edits changed no token: the test would not see stale weights")
 	}
 	// the same loop on the edited model, with nothing packed
-	s := NewState(m, 1, 30)
+	s := NewState(m, 1, steps)
 	next, want := 1, []int(nil)
-	for pos := 0; pos < 30; pos++ {
+	for pos := 0; pos < steps; pos++ {
 		logits, err := s.Forward(ctx, []int{next}, pos)
 		if err != nil {
 			t.Fatal(err)
@@ -142,5 +146,30 @@ func TestTimeDecodingRefuses(t *testing.T) {
 	}
 	if d, err := TimeDecoding(ctx, m, []int{1, 2, 3}); err != nil || d <= 0 {
 		t.Errorf("3 tokens: %v, %v", d, err)
+	}
+}
+
+// Weights larger than the caches are packed only for a long generation,
+// small ones for a short one too, and none for a token or two.
+func TestPackingPays(t *testing.T) {
+	if packPanel == nil {
+		t.Skip("no panel kernels on this machine")
+	}
+	small := RandomModel(Config{Dim: 64, HiddenDim: 160, NumLayers: 2, NumHeads: 4, HeadDim: 16, VocabSize: 90, SeqLen: 8}, 37)
+	large := RandomModel(Config{Dim: 1024, HiddenDim: 2816, NumLayers: 1, NumHeads: 8, HeadDim: 128, VocabSize: 2000, SeqLen: 8}, 41)
+	for _, c := range []struct {
+		name   string
+		m      *Model
+		tokens int
+		packed bool
+	}{
+		{"small, 2 tokens", small, 2, false},
+		{"small, 40 tokens", small, 40, true},
+		{"large, 100 tokens", large, 100, false},
+		{"large, 300 tokens", large, 300, true},
+	} {
+		if got := packForDecoding(c.m, c.tokens, 2) != nil; got != c.packed {
+			t.Errorf("%s: packed %v, want %v", c.name, got, c.packed)
+		}
 	}
 }
