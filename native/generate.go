@@ -154,7 +154,8 @@ type GenerateStats struct {
 	PromptTokens int           // BOS included
 	PromptTime   time.Duration // the prompt's forward pass
 	Tokens       int           // forward passes of one token after the prompt
-	DecodeTime   time.Duration // those passes, the sampling of each token, and packing the weights for them
+	DecodeTime   time.Duration // those passes, the sampling of each token, and PackTime
+	PackTime     time.Duration // packing the weights for decoding; 0 when not packed
 }
 
 // PromptRate returns the prompt's tokens per second.
@@ -210,7 +211,10 @@ func GenerateTimed(ctx context.Context, m *Model, tok Tokenizer, prompt string, 
 	prev := ids[len(ids)-1]
 	t0 = time.Now()
 	if steps > len(ids) {
-		s.panels = packForDecoding(m, steps-len(ids), s.Workers) // counted as decoding's time
+		s.panels = packForDecoding(m, steps-len(ids), s.Workers)
+		if s.panels != nil {
+			st.PackTime = time.Since(t0)
+		}
 	}
 	for pos := len(ids); ; pos++ {
 		next := sampler.Sample(last)

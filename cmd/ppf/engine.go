@@ -53,7 +53,11 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			fmt.Fprintln(stderr)
 		}
 		fmt.Fprintf(stderr, "prompt: %d tokens in %.2f ms, %.1f tokens/s\n", st.PromptTokens, ms(st.PromptTime), st.PromptRate())
-		fmt.Fprintf(stderr, "generation: %d tokens in %.2f ms, %.1f tokens/s\n", st.Tokens, ms(st.DecodeTime), st.DecodeRate())
+		packed := ""
+		if st.PackTime > 0 {
+			packed = fmt.Sprintf(" (%.2f ms of it packing the weights for decoding)", ms(st.PackTime))
+		}
+		fmt.Fprintf(stderr, "generation: %d tokens in %.2f ms, %.1f tokens/s%s\n", st.Tokens, ms(st.DecodeTime), st.DecodeRate(), packed)
 	}
 	return err
 }

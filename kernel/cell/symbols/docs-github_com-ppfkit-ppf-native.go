@@ -206,7 +206,8 @@ emit as soon as it is chosen; the generated ids are returned.`,
 	PromptTokens int           // BOS included
 	PromptTime   time.Duration // the prompt's forward pass
 	Tokens       int           // forward passes of one token after the prompt
-	DecodeTime   time.Duration // those passes, the sampling of each token, and packing the weights for them
+	DecodeTime   time.Duration // those passes, the sampling of each token, and PackTime
+	PackTime     time.Duration // packing the weights for decoding; 0 when not packed
 }
 
 GenerateStats is where generation's time went, split as llama.cpp and llama2.c
@@ -221,7 +222,10 @@ func (s GenerateStats) PromptRate() float64`,
 DecodeRate returns the decoded tokens per second.`,
 		"GenerateStats.DecodeTime": `DecodeTime time.Duration
 
-those passes, the sampling of each token, and packing the weights for them`,
+those passes, the sampling of each token, and PackTime`,
+		"GenerateStats.PackTime": `PackTime time.Duration
+
+packing the weights for decoding; 0 when not packed`,
 		"GenerateStats.PromptRate": `func (s GenerateStats) PromptRate() float64
 
 PromptRate returns the prompt's tokens per second.`,
