@@ -211,7 +211,7 @@ func GenerateTimed(ctx context.Context, m *Model, tok Tokenizer, prompt string, 
 	prev := ids[len(ids)-1]
 	t0 = time.Now()
 	if steps > len(ids) {
-		s.panels = packForDecoding(m, steps-len(ids), s.Workers)
+		s.panels = packForDecoding(ctx, m, steps-len(ids), s.Workers)
 		if s.panels != nil {
 			st.PackTime = time.Since(t0)
 		}
@@ -250,7 +250,7 @@ func TimeDecoding(ctx context.Context, m *Model, ids []int) (time.Duration, erro
 	}
 	s := NewState(m, 1, len(ids))
 	t0 := time.Now()
-	s.panels = packForDecoding(m, len(ids), s.Workers)
+	s.panels = packForDecoding(ctx, m, len(ids), s.Workers)
 	for pos, id := range ids {
 		if _, err := s.Forward(ctx, []int{id}, pos); err != nil {
 			return time.Since(t0), err

@@ -3,6 +3,7 @@ package native
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"strconv"
 	"sync"
@@ -101,13 +102,14 @@ func weightsOf(m *Model) (ws []struct {
 	return ws
 }
 
-// packForDecoding packs m's weights, on up to workers goroutines, for
-// decoding tokens one at a time, and returns nil, for decoding to read
-// the weights as stored, with the same bits, where packing does not pay:
-// on a machine without panel kernels; for too few tokens
-// (minPackedTokens); or when the copy would take more than a quarter of
-// the memory available (an eighth of 8 GiB when that is unknown).
-func packForDecoding(m *Model, tokens, workers int) *modelPanels {
+// packForDecoding packs m's weights for decoding tokens one at a time, on
+// up to workers goroutines, and returns nil, for decoding to read the
+// weights as stored, with the same bits, where packing does not pay: on a
+// machine without panel kernels; for too few tokens (minPackedTokens); or
+// when the copy would take more than a quarter of the memory available
+// (an eighth of 8 GiB when that is unknown). It stops, returning nil, when
+// ctx is done.
+func packForDecoding(ctx context.Context, m *Model, tokens, workers int) *modelPanels {
 	if packPanel == nil || defaultGemm == gemm(gemmGo{}) {
 		// the panel kernels fuse each multiply-add, as the SIMD gemms do
 		// and the plain Go one (a test's choice) does not
@@ -133,7 +135,7 @@ func packForDecoding(m *Model, tokens, workers int) *modelPanels {
 	var wg sync.WaitGroup
 	for range max(1, min(workers, len(ws))) {
 		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(ws); i = int(next.Add(1) - 1) {
+			for i := int(next.Add(1) - 1); i < len(ws) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				if w := ws[i]; w.out > 0 && w.in > 0 && len(w.w) >= w.out*w.in {
 					packed[i] = packPanels(w.w, w.out, w.in)
 				}
@@ -141,6 +143,9 @@ func packForDecoding(m *Model, tokens, workers int) *modelPanels {
 		})
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		return nil // interrupted: the next forward pass reports it
+	}
 	mp := &modelPanels{layers: make([]layerPanels, len(m.Layers)), output: packed[len(packed)-1]}
 	for i := range mp.layers {
 		p := packed[7*i : 7*i+7]

@@ -60,7 +60,7 @@ func TestPanelsMatchPrefill(t *testing.T) {
 	}
 	full = slices.Clone(full)
 	s := NewState(m, 1, 0)
-	s.panels = packForDecoding(m, 1000, 2)
+	s.panels = packForDecoding(ctx, m, 1000, 2)
 	if s.panels == nil {
 		t.Fatal("a model of a few hundred KB was not packed")
 	}
@@ -97,7 +97,7 @@ func TestGenerateSeesEditsBetweenCalls(t *testing.T) {
 	}
 	ctx := context.Background()
 	const steps = 50
-	if packPanel != nil && packForDecoding(m, steps-1, 1) == nil {
+	if packPanel != nil && packForDecoding(ctx, m, steps-1, 1) == nil {
 		t.Fatal("Generate would not pack this model: the test would check nothing new")
 	}
 	before, err := Generate(ctx, m, tok, "", steps, greedy, nil)
@@ -168,8 +168,13 @@ func TestPackingPays(t *testing.T) {
 		{"large, 100 tokens", large, 100, false},
 		{"large, 300 tokens", large, 300, true},
 	} {
-		if got := packForDecoding(c.m, c.tokens, 2) != nil; got != c.packed {
+		if got := packForDecoding(context.Background(), c.m, c.tokens, 2) != nil; got != c.packed {
 			t.Errorf("%s: packed %v, want %v", c.name, got, c.packed)
 		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if packForDecoding(ctx, large, 300, 2) != nil {
+		t.Error("packed after an interrupt")
 	}
 }
