@@ -145,11 +145,11 @@ func BenchmarkMatVecBandwidth(b *testing.B) {
 // s is a State for its workers and team.
 func decodingLayouts(b *testing.B, w []float32, outDim, in int, f func(b *testing.B, s *State, pm *panelMatrix)) {
 	b.Run(fmt.Sprintf("%dx%d/%s", outDim, in, defaultGemm.name()), func(b *testing.B) {
-		f(b, NewState(benchModel, 1, 1), nil)
+		f(b, benchState(), nil)
 	})
 	if packPanel != nil {
 		b.Run(fmt.Sprintf("%dx%d/panels", outDim, in), func(b *testing.B) {
-			f(b, NewState(benchModel, 1, 1), packPanels(w, outDim, in))
+			f(b, benchState(), packPanels(w, outDim, in))
 		})
 	}
 }
@@ -248,9 +248,11 @@ func BenchmarkLogSoftmax(b *testing.B) {
 	}
 }
 
-// benchModel is a tiny model for the States that benchmarks of single
-// products need (their teams and workers).
-var benchModel = RandomModel(Config{Dim: 8, HiddenDim: 8, NumLayers: 1, NumHeads: 1, HeadDim: 8, VocabSize: 8, SeqLen: 8}, 1)
+// benchState returns a State of a tiny model, for the team and workers
+// that benchmarks of single products need.
+func benchState() *State {
+	return NewState(RandomModel(Config{Dim: 8, HiddenDim: 8, NumLayers: 1, NumHeads: 1, HeadDim: 8, VocabSize: 8, SeqLen: 8}, 1), 1, 1)
+}
 
 // BenchmarkPackPanels times what Generate pays once per call to decode
 // from panels: packing Llama 7B's MLP weight (11008 x 4096), alternately
@@ -264,7 +266,7 @@ func BenchmarkPackPanels(b *testing.B) {
 	const outDim, in = 11008, 4096
 	rng := rand.New(rand.NewPCG(4, 4))
 	x, w, out := randSlice(rng, in), randSlice(rng, outDim*in), make([]float32, outDim)
-	s := NewState(benchModel, 1, 1)
+	s := benchState()
 	var tPack, tProduct time.Duration
 	for b.Loop() {
 		t0 := time.Now()

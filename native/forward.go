@@ -113,10 +113,7 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 			return nil, err
 		}
 		l := &m.Layers[li]
-		var lp layerPanels
-		if s.panels != nil && li < len(s.panels.layers) {
-			lp = s.panels.layers[li]
-		}
+		lp := s.panels.layer(li)
 		s.observe(li, TapBlockInput, s.x[:T*D], D)
 
 		if l.NumHeads > 0 && anyTrue(l.HeadMask) {
@@ -188,11 +185,7 @@ func (s *State) Forward(ctx context.Context, tokens []int, pos int) ([]float32, 
 	// final rmsnorm and classifier
 	rmsNorm(s.x[:T*D], s.x[:T*D], m.FinalNorm, c.NormEps, D)
 	logits := s.logits[:T*c.VocabSize]
-	var output *panelMatrix
-	if s.panels != nil {
-		output = s.panels.output
-	}
-	s.linear(logits, s.x, m.Output, output, T, D, c.VocabSize)
+	s.linear(logits, s.x, m.Output, s.panels.classifier(), T, D, c.VocabSize)
 	return logits, nil
 }
 

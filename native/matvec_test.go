@@ -71,9 +71,9 @@ func sameBits(t *testing.T, what string, got, want []float32) {
 	}
 }
 
-// Nothing derived from the weights is kept between State.Forward calls: weights edited
-// in place between two decoding steps take effect at the next step, with
-// the bits a fresh prefill of the edited model gives.
+// Nothing derived from the weights is kept between State.Forward calls:
+// weights edited in place between two decoding steps take effect at the
+// next step, with the bits a fresh prefill of the edited model gives.
 func TestDecodeSeesEditedWeights(t *testing.T) {
 	m := RandomModel(Config{Dim: 64, HiddenDim: 172, NumLayers: 2, NumHeads: 8, NumKVHeads: 4, HeadDim: 8,
 		VocabSize: 70, SeqLen: 32, RopeTheta: 10000, NormEps: 1e-5}, 13)

@@ -66,7 +66,8 @@ func panelBytes(out, in int) int64 {
 	return 4 * int64((out+7)&^7) * int64(in)
 }
 
-// modelPanels is a model's weights packed for decoding.
+// modelPanels is a model's weights packed for decoding. Its methods take
+// a nil receiver as nothing packed.
 type modelPanels struct {
 	layers []layerPanels
 	output *panelMatrix
@@ -76,30 +77,46 @@ type layerPanels struct {
 	wq, wk, wv, wo, gate, up, down *panelMatrix
 }
 
-// weightsOf lists the weights Forward multiplies by, with their shapes.
-func weightsOf(m *Model) (ws []struct {
+// layer returns layer i's panels, none when nothing is packed.
+func (mp *modelPanels) layer(i int) layerPanels {
+	if mp == nil || i >= len(mp.layers) {
+		return layerPanels{}
+	}
+	return mp.layers[i]
+}
+
+// classifier returns the output weight's panels, nil when not packed.
+func (mp *modelPanels) classifier() *panelMatrix {
+	if mp == nil {
+		return nil
+	}
+	return mp.output
+}
+
+// weight is one weight Forward multiplies by, (out, in), and where its
+// panels go.
+type weight struct {
 	w       []float32
 	out, in int
-}) {
-	add := func(w []float32, out, in int) {
-		ws = append(ws, struct {
-			w       []float32
-			out, in int
-		}{w, out, in})
-	}
+	dst     **panelMatrix
+}
+
+// weightsOf lists m's weights, with mp's fields for their panels.
+func weightsOf(m *Model, mp *modelPanels) []weight {
+	var ws []weight
 	hd := m.HeadDim
 	for i := range m.Layers {
-		l := &m.Layers[i]
-		add(l.Wq, l.NumHeads*hd, m.Dim)
-		add(l.Wk, l.NumKVHeads*hd, m.Dim)
-		add(l.Wv, l.NumKVHeads*hd, m.Dim)
-		add(l.Wo, m.Dim, l.NumHeads*hd)
-		add(l.Gate, l.HiddenDim, m.Dim)
-		add(l.Up, l.HiddenDim, m.Dim)
-		add(l.Down, m.Dim, l.HiddenDim)
+		l, p := &m.Layers[i], &mp.layers[i]
+		ws = append(ws,
+			weight{l.Wq, l.NumHeads * hd, m.Dim, &p.wq},
+			weight{l.Wk, l.NumKVHeads * hd, m.Dim, &p.wk},
+			weight{l.Wv, l.NumKVHeads * hd, m.Dim, &p.wv},
+			weight{l.Wo, m.Dim, l.NumHeads * hd, &p.wo},
+			weight{l.Gate, l.HiddenDim, m.Dim, &p.gate},
+			weight{l.Up, l.HiddenDim, m.Dim, &p.up},
+			weight{l.Down, m.Dim, l.HiddenDim, &p.down})
 	}
-	add(m.Output, m.VocabSize, m.Dim)
-	return ws
+	return append(ws, weight{m.Output, m.VocabSize, m.Dim, &mp.output})
 }
 
 // packForDecoding packs m's weights for decoding tokens one at a time, on
@@ -115,8 +132,9 @@ func packForDecoding(ctx context.Context, m *Model, tokens, workers int) *modelP
 		// and the plain Go one (a test's choice) does not
 		return nil
 	}
+	mp := &modelPanels{layers: make([]layerPanels, len(m.Layers))}
+	ws := weightsOf(m, mp)
 	var total int64
-	ws := weightsOf(m)
 	for _, w := range ws {
 		total += panelBytes(w.out, w.in)
 	}
@@ -130,14 +148,13 @@ func packForDecoding(ctx context.Context, m *Model, tokens, workers int) *modelP
 	if total > avail/4 {
 		return nil
 	}
-	packed := make([]*panelMatrix, len(ws))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range max(1, min(workers, len(ws))) {
 		wg.Go(func() {
 			for i := int(next.Add(1) - 1); i < len(ws) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				if w := ws[i]; w.out > 0 && w.in > 0 && len(w.w) >= w.out*w.in {
-					packed[i] = packPanels(w.w, w.out, w.in)
+					*w.dst = packPanels(w.w, w.out, w.in)
 				}
 			}
 		})
@@ -145,11 +162,6 @@ func packForDecoding(ctx context.Context, m *Model, tokens, workers int) *modelP
 	wg.Wait()
 	if ctx.Err() != nil {
 		return nil // interrupted: the next forward pass reports it
-	}
-	mp := &modelPanels{layers: make([]layerPanels, len(m.Layers)), output: packed[len(packed)-1]}
-	for i := range mp.layers {
-		p := packed[7*i : 7*i+7]
-		mp.layers[i] = layerPanels{p[0], p[1], p[2], p[3], p[4], p[5], p[6]}
 	}
 	return mp
 }
@@ -160,12 +172,11 @@ func packForDecoding(ctx context.Context, m *Model, tokens, workers int) *modelP
 // shuffles, not reads, bound the latter; decoding stories260K and
 // babyllama-tok105 from panels, packing included, was 0.87x to 1.06x as
 // fast as reading the weights as stored for 16 tokens, 1.11x to 1.38x
-// for 32. Weights streamed
-// from memory gain 1.05x to 1.6x (BenchmarkMatVec, BenchmarkMatVecBandwidth)
-// and packing them costs 6 to 8 products on one core
-// (BenchmarkPackPanels), repaid after up to 160 tokens. cacheBytes is a
-// guess at the last-level cache (32 MiB, this project's machine's L3):
-// a wrong guess costs speed, never bits.
+// for 32. Weights streamed from memory gain 1.05x to 1.6x
+// (BenchmarkMatVec, BenchmarkMatVecBandwidth) and packing them costs 6
+// to 8 products on one core (BenchmarkPackPanels), repaid after up to 160
+// tokens. cacheBytes is a guess at the last-level cache (32 MiB, this
+// project's machine's L3): a wrong guess costs speed, never bits.
 func minPackedTokens(total int64) int {
 	if total <= cacheBytes {
 		return 32

@@ -19,7 +19,7 @@ func TestPanelsMatchBatch(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(21, 22))
 	const n = 7
-	s := NewState(RandomModel(Config{Dim: 8, HiddenDim: 8, NumLayers: 1, NumHeads: 1, HeadDim: 8, VocabSize: 8, SeqLen: 8}, 1), 1, 1)
+	s := benchState()
 	for _, in := range []int{1, 2, 3, 4, 5, 8, 13, 64, 301} {
 		for _, out := range []int{1, 7, 8, 9, 40, 63, 64, 65, 128, 200, 333} {
 			x, w := randSlice(rng, n*in), randSlice(rng, out*in)
